@@ -1,0 +1,38 @@
+"""The navigation menu: each entry says who sees it, so the menu follows the user's roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: Any
+    url_name: str
+    icon: str
+    permission: str | None = None
+    staff_only: bool = False
+
+
+NAV_ITEMS: tuple[NavItem, ...] = (
+    NavItem(_("Alerts"), "core:alert_list", "bell", permission="core.view_alert"),
+    NavItem(_("Audit log"), "core:audit_list", "journal-check", permission="core.view_auditevent"),
+    NavItem(_("API documentation"), "api-docs", "braces"),
+    NavItem(_("Administration"), "admin:index", "gear", staff_only=True),
+)
+
+
+def nav_for(user: Any) -> list[dict[str, Any]]:
+    """Return the menu entries ``user`` may open, with their URLs resolved."""
+    items = []
+    for item in NAV_ITEMS:
+        if item.staff_only and not user.is_staff:
+            continue
+        if item.permission and not user.has_perm(item.permission):
+            continue
+        items.append({"label": item.label, "url": reverse(item.url_name), "icon": item.icon})
+    return items

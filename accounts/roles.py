@@ -1,0 +1,105 @@
+"""The roles of DESIGN §1, as Django groups, with the permissions each one holds.
+
+This table is the one place that says what a role may do; the data migration and every
+``migrate`` afterwards bring the groups' permissions in line with it. Permissions of
+apps not built yet are skipped until their models exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+COMMON = ("core.view_alert", "core.change_alert")
+
+
+@dataclass(frozen=True)
+class Role:
+    code: str
+    label: Any
+    description: Any
+    permissions: tuple[str, ...]
+
+
+ROLES: tuple[Role, ...] = (
+    Role("sales", _("Sales"), _("Pipeline, deals, customers and tasks"), COMMON),
+    Role("underwriter", _("Underwriter"), _("Screening results, credit evaluation, funding"), COMMON),
+    Role("approver", _("Approver"), _("Approval inbox (稟議) and decisions"), COMMON),
+    Role("operations", _("Operations"), _("Contracts, registration, notices, execution"), COMMON),
+    Role(
+        "collections",
+        _("Collections"),
+        _("Bank statements, reconciliation, overdue and dunning"),
+        COMMON,
+    ),
+    Role(
+        "compliance",
+        _("Compliance"),
+        _("KYC, screening hits, connection approvals, audit log"),
+        (*COMMON, "core.view_all_alerts", "core.view_auditevent"),
+    ),
+    Role(
+        "manager",
+        _("Manager"),
+        _("KPI dashboard and exports"),
+        (*COMMON, "core.view_all_alerts"),
+    ),
+    Role(
+        "admin",
+        _("System administrator"),
+        _("Users, roles and policies"),
+        (
+            *COMMON,
+            "core.view_all_alerts",
+            "core.view_auditevent",
+            "accounts.view_user",
+            "accounts.add_user",
+            "accounts.change_user",
+            "auth.view_group",
+            "django_celery_beat.view_periodictask",
+            "django_celery_beat.change_periodictask",
+            "django_celery_beat.view_crontabschedule",
+            "django_celery_beat.change_crontabschedule",
+        ),
+    ),
+)
+
+ROLE_BY_CODE: dict[str, Role] = {role.code: role for role in ROLES}
+ROLE_CODES: tuple[str, ...] = tuple(role.code for role in ROLES)
+
+
+def role_codes_of(user: Any) -> list[str]:
+    """Return ``user``'s role codes in ROLES order (cached on the user object)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    cached = getattr(user, "_role_codes", None)
+    if cached is None:
+        names = set(user.groups.values_list("name", flat=True))
+        cached = [code for code in ROLE_CODES if code in names]
+        user._role_codes = cached
+    return cached
+
+
+def has_role(user: Any, *codes: str) -> bool:
+    """Return True when ``user`` holds any of the roles ``codes``."""
+    return any(code in role_codes_of(user) for code in codes)
+
+
+def sync_role_groups(group_model: Any, permission_model: Any) -> None:
+    """Create every role's group and set its permissions to exactly those of ROLES.
+
+    Takes the model classes so the data migration can pass its historical models.
+    """
+    for role in ROLES:
+        group, _created = group_model.objects.get_or_create(name=role.code)
+        wanted = []
+        for dotted in role.permissions:
+            app_label, codename = dotted.split(".", 1)
+            wanted.extend(
+                permission_model.objects.filter(
+                    content_type__app_label=app_label, codename=codename
+                )
+            )
+        group.permissions.set(wanted)

@@ -1,0 +1,19 @@
+"""Default API permission: Django model permissions, including view permission for reads."""
+
+from rest_framework.permissions import DjangoModelPermissions
+
+
+class ModelPermissions(DjangoModelPermissions):
+    """Require the model's view/add/change/delete permission; views without a queryset pass."""
+
+    perms_map = {
+        **DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+    }
+
+    def has_permission(self, request, view):
+        if getattr(view, "queryset", None) is None and not hasattr(view, "get_queryset"):
+            return True
+        return super().has_permission(request, view)

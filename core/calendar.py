@@ -1,0 +1,78 @@
+"""Bank business days (銀行営業日): the calendar that every counted date uses.
+
+Closed: Saturdays, Sundays, national holidays (jpholiday, which includes substitute
+and citizens' holidays) and the banks' year-end closure on December 31, January 2 and
+January 3.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from functools import lru_cache
+
+import jpholiday
+
+_YEAR_END_CLOSURE = {(12, 31), (1, 1), (1, 2), (1, 3)}
+
+
+@lru_cache(maxsize=8192)
+def is_bank_business_day(d: date) -> bool:
+    """Return True when banks are open on ``d``."""
+    if d.weekday() >= 5:
+        return False
+    if (d.month, d.day) in _YEAR_END_CLOSURE:
+        return False
+    return not jpholiday.is_holiday(d)
+
+
+def add_business_days(d: date, n: int) -> date:
+    """Return the date ``n`` bank business days after ``d`` (before it when ``n`` < 0).
+
+    ``d`` itself is not counted, so ``n == 0`` returns ``d`` unchanged even on a closed day.
+    """
+    step = 1 if n >= 0 else -1
+    remaining = abs(n)
+    current = d
+    while remaining:
+        current += timedelta(days=step)
+        if is_bank_business_day(current):
+            remaining -= 1
+    return current
+
+
+def next_business_day(d: date) -> date:
+    """Return ``d`` when banks are open that day, otherwise the next day they are."""
+    while not is_bank_business_day(d):
+        d += timedelta(days=1)
+    return d
+
+
+def business_days_between(start: date, end: date) -> int:
+    """Return the number of bank business days after ``start`` up to and including ``end``.
+
+    When ``end`` is before ``start`` the count is negative, so that
+    ``add_business_days(start, business_days_between(start, end)) == end`` for any open ``end``.
+    """
+    if end < start:
+        return -business_days_between(end, start)
+    count = 0
+    current = start
+    while current < end:
+        current += timedelta(days=1)
+        if is_bank_business_day(current):
+            count += 1
+    return count
+
+
+def bank_holidays(start: date, end: date) -> list[date]:
+    """Return the closed weekdays (holidays and year-end closure) from ``start`` to ``end``.
+
+    Set-based SQL in nightly checks joins against this list instead of looping in Python.
+    """
+    days = []
+    current = start
+    while current <= end:
+        if current.weekday() < 5 and not is_bank_business_day(current):
+            days.append(current)
+        current += timedelta(days=1)
+    return days

@@ -1,0 +1,29 @@
+"""Template helpers of the layout: yen formatting and Bootstrap form widgets."""
+
+from django import forms, template
+
+from core.money import format_yen
+
+register = template.Library()
+
+
+@register.filter
+def yen(amount):
+    """Render integer yen as ¥1,234,567."""
+    return format_yen(amount)
+
+
+@register.filter
+def bootstrap(bound_field):
+    """Render a form field's widget with the Bootstrap class its kind needs."""
+    widget = bound_field.field.widget
+    if isinstance(widget, forms.CheckboxInput):
+        css = "form-check-input"
+    elif isinstance(widget, forms.Select | forms.NullBooleanSelect):
+        css = "form-select"
+    else:
+        css = "form-control"
+    existing = widget.attrs.get("class", "")
+    if bound_field.errors:
+        css += " is-invalid"
+    return bound_field.as_widget(attrs={"class": f"{existing} {css}".strip()})

@@ -1,0 +1,1 @@
+"""与信: ratings, credit limits, exposure ledger, advance rates and funding."""

@@ -1,0 +1,1 @@
+"""KPI dashboard and exports; reads through other apps' selectors and owns no model."""
