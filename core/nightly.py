@@ -18,7 +18,7 @@ def check_audit_chain(*, today: date) -> CheckOutcome:
     checked, broken = verify_audit_chain()
     if broken is None:
         return CheckOutcome(processed=checked, raised=0)
-    _, created = alert_raise(
+    _alert, created = alert_raise(
         kind=AlertKind.AUDIT_CHAIN_BROKEN,
         dedup_key=f"audit_chain_broken:{broken.event_id}",
         title=_("Audit log chain broken at event #%(id)s") % {"id": broken.event_id},

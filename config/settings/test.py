@@ -17,3 +17,5 @@ CELERY_RESULT_BACKEND = "cache+memory://"
 OTP_REQUIRED = False
 MEDIA_ROOT = BASE_DIR / "test-artifacts" / "media"
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
