@@ -7,7 +7,14 @@ from .models import User
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    list_display = ("username", "last_name", "first_name", "department", "approval_level", "is_active")
+    list_display = (
+        "username",
+        "last_name",
+        "first_name",
+        "department",
+        "approval_level",
+        "is_active",
+    )
     list_filter = ("groups", "approval_level", "is_active", "is_demo")
     fieldsets = (
         *BaseUserAdmin.fieldsets,

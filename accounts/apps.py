@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 def _sync_roles(sender, using="default", **kwargs):
-    """Bring role groups in line with accounts.roles after every migrate (new apps add permissions)."""
+    """Bring role groups in line with accounts.roles after every migrate."""
     from django.apps import apps
     from django.contrib.auth.management import create_permissions
     from django.contrib.auth.models import Group, Permission

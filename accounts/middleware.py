@@ -12,7 +12,7 @@ API_PREFIX = "/api/"
 
 
 class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
-    """Django's login-required default, leaving the API to DRF (token auth answers 401/403 there)."""
+    """Django's login-required default; the API is left to DRF, which answers 401/403."""
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         if request.path.startswith(API_PREFIX):

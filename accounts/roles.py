@@ -25,7 +25,9 @@ class Role:
 
 ROLES: tuple[Role, ...] = (
     Role("sales", _("Sales"), _("Pipeline, deals, customers and tasks"), COMMON),
-    Role("underwriter", _("Underwriter"), _("Screening results, credit evaluation, funding"), COMMON),
+    Role(
+        "underwriter", _("Underwriter"), _("Screening results, credit evaluation, funding"), COMMON
+    ),
     Role("approver", _("Approver"), _("Approval inbox (稟議) and decisions"), COMMON),
     Role("operations", _("Operations"), _("Contracts, registration, notices, execution"), COMMON),
     Role(

@@ -33,8 +33,13 @@ def user_ensure_demo(
     user.save()
     user.groups.set([Group.objects.get(name=role)])
     if created:
-        audit_log(actor=None, actor_label="seed_demo", action="user.created", subject=user,
-                  data={"role": role, "demo": True})
+        audit_log(
+            actor=None,
+            actor_label="seed_demo",
+            action="user.created",
+            subject=user,
+            data={"role": role, "demo": True},
+        )
     return user, created
 
 

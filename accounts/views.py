@@ -50,7 +50,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        audit_log(actor=self.request.user, action="user.password_changed", subject=self.request.user)
+        audit_log(
+            actor=self.request.user, action="user.password_changed", subject=self.request.user
+        )
         return response
 
 
@@ -70,7 +72,9 @@ def otp_setup(request):
     device = otp_device_for_enrolment(user=request.user)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if otp_confirm_enrolment(user=request.user, device=device, token=form.cleaned_data["token"]):
+        if otp_confirm_enrolment(
+            user=request.user, device=device, token=form.cleaned_data["token"]
+        ):
             otp_login(request, device)
             messages.success(request, _("Two-factor authentication is now set up."))
             return redirect(_safe_next(request))
@@ -120,4 +124,3 @@ def role_home(request, role: str):
         "alerts": attention_alerts(user=request.user),
     }
     return render(request, "accounts/home.html", context)
-

@@ -27,7 +27,7 @@ _LOCK_KEY = 0x4A554449  # arbitrary constant naming the audit chain's advisory l
 
 
 def _canonical(value: Any) -> Any:
-    """Return ``value`` as it reads back from a JSONField, so hashing before and after saving agree."""
+    """Return ``value`` as a JSONField reads it back, so hashes agree before and after saving."""
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False))
 
 
@@ -108,9 +108,7 @@ class ChainBreak:
 
 def _events_in_order() -> Iterator[AuditEvent]:
     return (
-        AuditEvent.objects.order_by("id")
-        .select_related("subject_type")
-        .iterator(chunk_size=2000)
+        AuditEvent.objects.order_by("id").select_related("subject_type").iterator(chunk_size=2000)
     )
 
 
@@ -121,7 +119,9 @@ def verify_audit_chain() -> tuple[int, ChainBreak | None]:
     for event in _events_in_order():
         checked += 1
         if event.prev_hash != expected_prev:
-            return checked, ChainBreak(event.id, "previous-hash mismatch (a row was removed or reordered)")
+            return checked, ChainBreak(
+                event.id, "previous-hash mismatch (a row was removed or reordered)"
+            )
         recomputed = compute_hash(event, event.prev_hash, _subject_label(event.subject_type))
         if recomputed != event.hash:
             return checked, ChainBreak(event.id, "content hash mismatch (the row was altered)")

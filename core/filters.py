@@ -15,7 +15,9 @@ class AlertFilter(django_filters.FilterSet):
     severity = django_filters.ChoiceFilter(
         label=_("Severity"), choices=AlertSeverity.choices, empty_label=_("All")
     )
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=AlertKind.choices, empty_label=_("All"))
+    kind = django_filters.ChoiceFilter(
+        label=_("Kind"), choices=AlertKind.choices, empty_label=_("All")
+    )
     mine = django_filters.BooleanFilter(label=_("Assigned to me"), method="filter_mine")
     q = django_filters.CharFilter(label=_("Search"), method="filter_q")
 
@@ -34,12 +36,18 @@ class AlertFilter(django_filters.FilterSet):
 
 class AuditEventFilter(django_filters.FilterSet):
     action = django_filters.CharFilter(label=_("Action"), lookup_expr="istartswith")
-    actor = django_filters.CharFilter(label=_("Actor"), field_name="actor_label", lookup_expr="icontains")
+    actor = django_filters.CharFilter(
+        label=_("Actor"), field_name="actor_label", lookup_expr="icontains"
+    )
     subject = django_filters.CharFilter(
         label=_("Subject"), field_name="subject_repr", lookup_expr="icontains"
     )
-    since = django_filters.DateFilter(label=_("From"), field_name="occurred_at", lookup_expr="date__gte")
-    until = django_filters.DateFilter(label=_("To"), field_name="occurred_at", lookup_expr="date__lte")
+    since = django_filters.DateFilter(
+        label=_("From"), field_name="occurred_at", lookup_expr="date__gte"
+    )
+    until = django_filters.DateFilter(
+        label=_("To"), field_name="occurred_at", lookup_expr="date__lte"
+    )
 
     class Meta:
         model = AuditEvent

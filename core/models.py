@@ -26,7 +26,7 @@ class AuditEventQuerySet(models.QuerySet):
 
 
 class AuditEvent(models.Model):
-    """One thing someone (or a job) did. Append-only; each row hashes its content and the previous row's hash."""
+    """One thing someone (or a job) did; append-only, each row chained to the previous by hash."""
 
     occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(

@@ -35,7 +35,7 @@ def apply_rate(amount: Yen, rate: Decimal | str) -> Yen:
 
 
 def format_yen(amount: Yen | None) -> str:
-    """Return ``amount`` as ``¥1,234,567`` (negative as ``-¥1,234``); ``None`` as an empty string."""
+    """Return ``amount`` as ``¥1,234,567`` (``-¥1,234`` when negative; ``""`` for None)."""
     if amount is None:
         return ""
     sign = "-" if amount < 0 else ""

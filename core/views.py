@@ -46,7 +46,11 @@ def _alert_action(request, pk, action):
     except DomainError as error:
         messages.error(request, error.message)
     if is_htmx(request):
-        return render(request, "core/partials/_alert_row.html", {"alert": alert, "resolve_form": ResolveAlertForm()})
+        return render(
+            request,
+            "core/partials/_alert_row.html",
+            {"alert": alert, "resolve_form": ResolveAlertForm()},
+        )
     return redirect("core:alert_list")
 
 
@@ -60,7 +64,9 @@ def _visible_alert_or_404(request, pk) -> Alert:
 @require_POST
 @permission_required("core.change_alert", raise_exception=True)
 def alert_acknowledge_view(request, pk: int):
-    return _alert_action(request, pk, lambda alert: alert_acknowledge(alert=alert, actor=request.user))
+    return _alert_action(
+        request, pk, lambda alert: alert_acknowledge(alert=alert, actor=request.user)
+    )
 
 
 @require_POST
@@ -87,12 +93,18 @@ def audit_verify_view(request):
     """Verify the whole chain now and say where it breaks, if it does."""
     checked, broken = verify_audit_chain()
     if broken is None:
-        messages.success(request, _("The audit log is intact (%(n)s events verified).") % {"n": checked})
+        messages.success(
+            request, _("The audit log is intact (%(n)s events verified).") % {"n": checked}
+        )
     else:
         messages.error(
             request,
             _("Tampering detected at event #%(id)s: %(reason)s")
             % {"id": broken.event_id, "reason": broken.reason},
         )
-    audit_log(actor=request.user, action="audit.verified", data={"checked": checked, "intact": broken is None})
+    audit_log(
+        actor=request.user,
+        action="audit.verified",
+        data={"checked": checked, "intact": broken is None},
+    )
     return redirect("core:audit_list")

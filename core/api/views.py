@@ -44,5 +44,7 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         self._check_change(request)
         body = ResolveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        alert = alert_resolve(alert=self.get_object(), actor=request.user, note=body.validated_data["note"])
+        alert = alert_resolve(
+            alert=self.get_object(), actor=request.user, note=body.validated_data["note"]
+        )
         return Response(AlertSerializer(alert).data)

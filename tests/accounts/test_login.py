@@ -19,7 +19,9 @@ def _current_token(device: TOTPDevice) -> str:
 class TestLogin:
     def test_logs_in_and_lands_on_the_role_home(self, client, make_user):
         make_user("sales", username="tanaka")
-        response = client.post("/accounts/login/", {"username": "tanaka", "password": PASSWORD}, follow=True)
+        response = client.post(
+            "/accounts/login/", {"username": "tanaka", "password": PASSWORD}, follow=True
+        )
         assert response.redirect_chain[-1][0] == "/home/sales/"
         assert AuditEvent.objects.filter(action="user.login", actor_label="tanaka").exists()
 
@@ -65,13 +67,18 @@ class TestTwoFactor:
         assert page.status_code == 200 and "<svg" in page.content.decode()
         device = TOTPDevice.objects.get(user=approver, confirmed=False)
 
-        wrong = client.post("/accounts/otp/setup/", {"token": "000000" if _current_token(device) != "000000" else "111111"})
+        wrong = client.post(
+            "/accounts/otp/setup/",
+            {"token": "000000" if _current_token(device) != "000000" else "111111"},
+        )
         assert wrong.status_code == 200 and "正しくありません" in wrong.content.decode()
 
         device.refresh_from_db()
         assert device.throttling_failure_count == 1  # django-otp slows down guessing
         device.throttle_reset()
-        done = client.post("/accounts/otp/setup/?next=/home/approver/", {"token": _current_token(device)})
+        done = client.post(
+            "/accounts/otp/setup/?next=/home/approver/", {"token": _current_token(device)}
+        )
         assert done.status_code == 302 and done.url == "/home/approver/"
         assert client.get("/home/approver/").status_code == 200
         device.refresh_from_db()
@@ -104,7 +111,16 @@ class TestDemoUsers:
         call_command("seed_demo")
         users = User.objects.filter(is_demo=True)
         assert sorted(users.values_list("username", flat=True)) == sorted(
-            ["sales", "underwriter", "approver", "operations", "collections", "compliance", "manager", "admin"]
+            [
+                "sales",
+                "underwriter",
+                "approver",
+                "operations",
+                "collections",
+                "compliance",
+                "manager",
+                "admin",
+            ]
         )
         for user in users:
             assert user.check_password("demo-pass")

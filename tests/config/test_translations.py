@@ -28,7 +28,11 @@ def regenerated(tmp_path_factory) -> polib.POFile:
         [sys.executable, "manage.py", "makemessages", "-l", "ja", "--no-obsolete", "-v", "0"],
         cwd=copy,
         check=True,
-        env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "config.settings.test", "PYTHONPATH": str(copy)},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "PYTHONPATH": str(copy),
+        },
     )
     return polib.pofile(str(copy / "locale" / "ja" / "LC_MESSAGES" / "django.po"))
 
@@ -46,7 +50,9 @@ def test_no_translation_is_fuzzy(regenerated):
 def test_the_committed_catalogue_is_up_to_date(regenerated):
     committed = {entry.msgid for entry in polib.pofile(str(CATALOGUE))}
     current = {entry.msgid for entry in regenerated}
-    assert current == committed, f"run `make messages`: new {current - committed}, stale {committed - current}"
+    assert current == committed, (
+        f"run `make messages`: new {current - committed}, stale {committed - current}"
+    )
 
 
 def test_the_default_language_is_japanese():

@@ -12,10 +12,16 @@ from tests.factories import AlertFactory
 class TestAlertRaise:
     def test_raising_the_same_alert_twice_creates_one(self):
         first, created_first = alert_raise(
-            kind=AlertKind.KYC_EXPIRING, dedup_key="kyc_expiring:1:2026-12", title="KYC期限", role="compliance"
+            kind=AlertKind.KYC_EXPIRING,
+            dedup_key="kyc_expiring:1:2026-12",
+            title="KYC期限",
+            role="compliance",
         )
         second, created_second = alert_raise(
-            kind=AlertKind.KYC_EXPIRING, dedup_key="kyc_expiring:1:2026-12", title="KYC期限(再)", role="compliance"
+            kind=AlertKind.KYC_EXPIRING,
+            dedup_key="kyc_expiring:1:2026-12",
+            title="KYC期限(再)",
+            role="compliance",
         )
         assert created_first and not created_second
         assert first.pk == second.pk

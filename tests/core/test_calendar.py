@@ -50,7 +50,9 @@ class TestIsBankBusinessDay:
 
 class TestAddBusinessDays:
     def test_skips_the_weekend(self):
-        assert add_business_days(date(2026, 11, 20), 1) == date(2026, 11, 24)  # Fri → Tue (23rd is a holiday)
+        assert add_business_days(date(2026, 11, 20), 1) == date(
+            2026, 11, 24
+        )  # Fri → Tue (23rd is a holiday)
 
     def test_skips_the_year_end_closure(self):
         assert add_business_days(date(2026, 12, 30), 1) == date(2027, 1, 4)

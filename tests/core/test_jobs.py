@@ -21,13 +21,17 @@ class TestNightlyChecks:
 
     def test_schedule_sync_is_idempotent(self):
         assert sync_beat_schedule() == 0
-        assert PeriodicTask.objects.filter(name__startswith="nightly: ").count() == len(registered_checks())
+        assert PeriodicTask.objects.filter(name__startswith="nightly: ").count() == len(
+            registered_checks()
+        )
 
     def test_a_broken_chain_raises_one_critical_alert_however_often_it_runs(self):
         audit_log(actor=None, action="test.one")
         event = audit_log(actor=None, action="test.two")
         with connection.cursor() as cursor:
-            cursor.execute(f"UPDATE {AuditEvent._meta.db_table} SET action='x' WHERE id=%s", [event.id])
+            cursor.execute(
+                f"UPDATE {AuditEvent._meta.db_table} SET action='x' WHERE id=%s", [event.id]
+            )
         first = run_check("audit_chain", today=date(2026, 11, 21))
         second = run_check("audit_chain", today=date(2026, 11, 21))
         assert first.outcome.raised == 1 and second.outcome.raised == 0
@@ -36,7 +40,9 @@ class TestNightlyChecks:
 
     def test_every_run_is_recorded_in_the_audit_log(self):
         run_all_checks()
-        assert AuditEvent.objects.filter(action="nightly_check.run", actor_label="job:audit_chain").exists()
+        assert AuditEvent.objects.filter(
+            action="nightly_check.run", actor_label="job:audit_chain"
+        ).exists()
 
     def test_management_command_runs_every_check(self, capsys):
         call_command("run_nightly_checks", "--date", "2026-11-21")

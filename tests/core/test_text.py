@@ -21,7 +21,13 @@ class TestPrimitives:
 
     @pytest.mark.parametrize(
         ("small", "full"),
-        [("キャ", "キヤ"), ("ショ", "シヨ"), ("ッ", "ツ"), ("ァィゥェォ", "アイウエオ"), ("ヮ", "ワ")],
+        [
+            ("キャ", "キヤ"),
+            ("ショ", "シヨ"),
+            ("ッ", "ツ"),
+            ("ァィゥェォ", "アイウエオ"),
+            ("ヮ", "ワ"),
+        ],
     )
     def test_small_kana_are_written_full_size(self, small, full):
         assert fold_small_kana(small) == full

@@ -16,7 +16,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def redis_worker(redis_url):
     """Point the Celery app at Redis and start a worker thread consuming a queue of its own."""
-    saved = {key: celery_app.conf[key] for key in ("broker_url", "result_backend", "task_always_eager")}
+    saved = {
+        key: celery_app.conf[key] for key in ("broker_url", "result_backend", "task_always_eager")
+    }
     celery_app.conf.update(broker_url=redis_url, result_backend=redis_url, task_always_eager=False)
     try:
         with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
@@ -30,7 +32,8 @@ def test_a_worker_runs_the_audit_chain_check_and_raises_an_alert(redis_worker):
     tampered = audit_log(actor=None, action="test.target")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {AuditEvent._meta.db_table} SET action = 'test.forged' WHERE id = %s", [tampered.id]
+            f"UPDATE {AuditEvent._meta.db_table} SET action = 'test.forged' WHERE id = %s",
+            [tampered.id],
         )
 
     result = run_nightly_check.delay("audit_chain").get(timeout=60)

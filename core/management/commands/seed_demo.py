@@ -21,7 +21,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         if not settings.DEMO_USERS_ALLOWED:
-            raise CommandError("デモユーザーは本番設定では作成できません (demo data is refused in production).")
+            raise CommandError(
+                "デモユーザーは本番設定では作成できません (demo data is refused in production)."
+            )
         autodiscover_modules("demo")
         options = DemoOptions(
             customers=opts["customers"],

@@ -1,0 +1,54 @@
+"""Shared set-up for benchmarks: Django on a throw-away test database, and timing helpers."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def setup_django() -> None:
+    """Configure Django with the test settings (DATABASE_URL picks PostgreSQL)."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+    import django
+
+    django.setup()
+
+
+@contextmanager
+def scratch_database() -> Iterator[None]:
+    """Create a fresh test database, migrated, and drop it afterwards."""
+    from django.db import connection
+
+    old_name = connection.settings_dict["NAME"]
+    # A name of its own, so a test run on the same server never drops it mid-benchmark.
+    if connection.vendor == "sqlite":
+        bench_name = str(Path(old_name).with_name("bench.sqlite3"))
+    else:
+        bench_name = f"bench_{old_name}"
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = bench_name
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    try:
+        yield
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def timed(func: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    func()
+    return time.perf_counter() - started
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    """Return the median and the 95th percentile of ``samples``."""
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return statistics.median(ordered), p95
