@@ -18,4 +18,8 @@ def navigation(request):
         }
         for code in role_codes_of(user)
     ]
-    return {"nav_roles": roles, "nav_items": nav_for(user)}
+    return {
+        "nav_roles": roles,
+        "nav_items": nav_for(user),
+        "role_labels": {code: role.label for code, role in ROLE_BY_CODE.items()},
+    }

@@ -41,7 +41,9 @@ class LogoutView(auth_views.LogoutView):
     def post(self, request, *args, **kwargs):
         if request.user.is_authenticated:
             audit_log(actor=request.user, action="user.logout", subject=request.user)
-        return super().post(request, *args, **kwargs)
+        response = super().post(request, *args, **kwargs)
+        messages.info(request, _("You have been logged out."))
+        return response
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

@@ -1,6 +1,7 @@
 """FilterSets for the alert inbox and the audit log; shared by the pages, the API and selectors."""
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -18,7 +19,9 @@ class AlertFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(
         label=_("Kind"), choices=AlertKind.choices, empty_label=_("All")
     )
-    mine = django_filters.BooleanFilter(label=_("Assigned to me"), method="filter_mine")
+    mine = django_filters.BooleanFilter(
+        label=_("Assigned to me"), method="filter_mine", widget=forms.CheckboxInput
+    )
     q = django_filters.CharFilter(label=_("Search"), method="filter_q")
 
     class Meta:

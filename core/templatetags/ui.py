@@ -27,3 +27,9 @@ def bootstrap(bound_field):
     if bound_field.errors:
         css += " is-invalid"
     return bound_field.as_widget(attrs={"class": f"{existing} {css}".strip()})
+
+
+@register.filter
+def get(mapping, key):
+    """Look ``key`` up in a dict from the template context (e.g. role labels by code)."""
+    return mapping.get(key, key) if mapping else key

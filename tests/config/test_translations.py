@@ -57,3 +57,9 @@ def test_the_committed_catalogue_is_up_to_date(regenerated):
 
 def test_the_default_language_is_japanese():
     assert settings.LANGUAGE_CODE == "ja" and settings.TIME_ZONE == "Asia/Tokyo"
+
+
+@pytest.mark.django_db
+def test_pages_are_japanese_even_when_the_browser_asks_for_english(client):
+    body = client.get("/accounts/login/", headers={"Accept-Language": "en-US,en"}).content.decode()
+    assert '<html lang="ja">' in body and "ログイン" in body

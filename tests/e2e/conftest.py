@@ -63,10 +63,13 @@ def demo_users(transactional_db) -> None:
 
 @pytest.fixture
 def page(browser, live_server, demo_users) -> Iterator:
-    """Open a page in a fresh context (no cookies) on the live server, as a Japanese browser."""
+    """Open a page in a fresh context (no cookies) on the live server.
+
+    The browser asks for English: the app must answer in Japanese whatever the browser wants.
+    """
     context = browser.new_context(
         base_url=live_server.url,
-        locale="ja-JP",
+        locale="en-US",
         timezone_id="Asia/Tokyo",
         viewport=VIEWPORT,
     )
