@@ -19,6 +19,16 @@ class NavItem:
 
 
 NAV_ITEMS: tuple[NavItem, ...] = (
+    NavItem(_("Customers"), "customers:list", "buildings", permission="customers.view_customer"),
+    NavItem(
+        _("Approvals"), "customers:changes", "check2-square", permission="customers.approve_change"
+    ),
+    NavItem(
+        _("Duplicate review"),
+        "customers:duplicates",
+        "intersect",
+        permission="customers.merge_customer",
+    ),
     NavItem(_("Alerts"), "core:alert_list", "bell", permission="core.view_alert"),
     NavItem(_("Audit log"), "core:audit_list", "journal-check", permission="core.view_auditevent"),
     NavItem(_("API documentation"), "api-docs", "braces"),

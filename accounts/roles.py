@@ -14,6 +14,22 @@ from django.utils.translation import gettext_lazy as _
 
 COMMON = ("core.view_alert", "core.change_alert")
 
+# 顧客: everyone reads the register; who edits, approves double-checked changes, merges.
+CUSTOMER_READ = tuple(
+    f"customers.view_{model}"
+    for model in (
+        "customer", "keyperson", "bankaccount", "transfername", "branch", "contactlog",
+        "customerdocument", "changerequest", "duplicatecandidate", "customermerge",
+    )
+)  # fmt: skip
+CUSTOMER_EDIT = (
+    "customers.add_customer", "customers.change_customer", "customers.add_keyperson",
+    "customers.add_changerequest", "customers.add_contactlog", "customers.add_customerdocument",
+    "customers.add_transfername", "customers.add_branch",
+)  # fmt: skip
+CUSTOMER_CHECKER = ("customers.approve_change",)
+CUSTOMER_STEWARD = ("customers.merge_customer", "customers.view_personal_data")
+
 
 @dataclass(frozen=True)
 class Role:
@@ -24,29 +40,54 @@ class Role:
 
 
 ROLES: tuple[Role, ...] = (
-    Role("sales", _("Sales"), _("Pipeline, deals, customers and tasks"), COMMON),
     Role(
-        "underwriter", _("Underwriter"), _("Screening results, credit evaluation, funding"), COMMON
+        "sales",
+        _("Sales"),
+        _("Pipeline, deals, customers and tasks"),
+        (*COMMON, *CUSTOMER_READ, *CUSTOMER_EDIT),
     ),
-    Role("approver", _("Approver"), _("Approval inbox (稟議) and decisions"), COMMON),
-    Role("operations", _("Operations"), _("Contracts, registration, notices, execution"), COMMON),
+    Role(
+        "underwriter",
+        _("Underwriter"),
+        _("Screening results, credit evaluation, funding"),
+        (*COMMON, *CUSTOMER_READ, *CUSTOMER_EDIT, *CUSTOMER_CHECKER, *CUSTOMER_STEWARD),
+    ),
+    Role(
+        "approver",
+        _("Approver"),
+        _("Approval inbox (稟議) and decisions"),
+        (*COMMON, *CUSTOMER_READ),
+    ),
+    Role(
+        "operations",
+        _("Operations"),
+        _("Contracts, registration, notices, execution"),
+        (*COMMON, *CUSTOMER_READ, "customers.add_changerequest", *CUSTOMER_CHECKER),
+    ),
     Role(
         "collections",
         _("Collections"),
         _("Bank statements, reconciliation, overdue and dunning"),
-        COMMON,
+        (*COMMON, *CUSTOMER_READ, "customers.add_transfername", "customers.add_contactlog"),
     ),
     Role(
         "compliance",
         _("Compliance"),
         _("KYC, screening hits, connection approvals, audit log"),
-        (*COMMON, "core.view_all_alerts", "core.view_auditevent"),
+        (
+            *COMMON,
+            "core.view_all_alerts",
+            "core.view_auditevent",
+            *CUSTOMER_READ,
+            *CUSTOMER_CHECKER,
+            *CUSTOMER_STEWARD,
+        ),
     ),
     Role(
         "manager",
         _("Manager"),
         _("KPI dashboard and exports"),
-        (*COMMON, "core.view_all_alerts"),
+        (*COMMON, "core.view_all_alerts", *CUSTOMER_READ),
     ),
     Role(
         "admin",
@@ -56,6 +97,7 @@ ROLES: tuple[Role, ...] = (
             *COMMON,
             "core.view_all_alerts",
             "core.view_auditevent",
+            *CUSTOMER_READ,
             "accounts.view_user",
             "accounts.add_user",
             "accounts.change_user",

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django_otp import login as otp_login
 from django_otp import match_token
 
+from core.attention import attention_items
 from core.audit import audit_log
 from core.selectors import attention_alerts, attention_summary
 
@@ -124,5 +125,6 @@ def role_home(request, role: str):
         "role": ROLE_BY_CODE[role],
         "summary": attention_summary(user=request.user),
         "alerts": attention_alerts(user=request.user),
+        "todo": attention_items(request.user),
     }
     return render(request, "accounts/home.html", context)

@@ -1,8 +1,8 @@
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
 from .views import AlertViewSet
 
-router = DefaultRouter()
+router = SimpleRouter()
 router.register("alerts", AlertViewSet, basename="alert")
 
 urlpatterns = router.urls

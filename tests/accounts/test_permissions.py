@@ -127,3 +127,17 @@ class TestRoleGroups:
         assert {"view_auditevent", "view_alert", "view_all_alerts"} <= codes
         sales = set(Group.objects.get(name="sales").permissions.values_list("codename", flat=True))
         assert "view_auditevent" not in sales
+
+
+@pytest.mark.django_db
+def test_every_permission_named_in_the_role_table_exists():
+    from django.contrib.auth.models import Permission
+
+    from accounts.roles import ROLES
+
+    existing = {
+        f"{app}.{codename}"
+        for app, codename in Permission.objects.values_list("content_type__app_label", "codename")
+    }
+    missing = {perm for role in ROLES for perm in role.permissions} - existing
+    assert not missing

@@ -2,5 +2,22 @@
 
 from .accounts import UserFactory
 from .core import AlertFactory
+from .customers import (
+    BankAccountFactory,
+    ContactLogFactory,
+    CustomerFactory,
+    KeyPersonFactory,
+    TransferNameFactory,
+    corporate_number,
+)
 
-__all__ = ["AlertFactory", "UserFactory"]
+__all__ = [
+    "AlertFactory",
+    "BankAccountFactory",
+    "ContactLogFactory",
+    "CustomerFactory",
+    "KeyPersonFactory",
+    "TransferNameFactory",
+    "UserFactory",
+    "corporate_number",
+]
