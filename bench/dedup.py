@@ -297,40 +297,25 @@ def reformat_phone(phone: str, rng: random.Random) -> str:
     return rng.choice((digits, f"({digits[:3]}){digits[3:7]}-{digits[7:]}", jaconv.h2z(phone, digit=True, ascii=True)))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--customers", type=int, default=20000, help="distinct companies")
-    parser.add_argument("--duplicates", type=int, default=400, help="duplicates injected")
-    parser.add_argument("--subset", type=int, default=5000, help="customers in the all-pairs comparison")
-    parser.add_argument("--seed", type=int, default=20260101)
-    args = parser.parse_args()
-    setup_django()
+def generate(
+    customers: int, duplicates: int, seed: int
+) -> tuple[list[dict[str, str | None]], list[dict[str, str | None]], list[tuple[int, str]]]:
+    """Return the distinct companies' rows, the duplicates' rows and each duplicate's origin.
 
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+    No two distinct companies share a name key or a reading key, so every pair the engine
+    proposes among them is a real false positive.
+    """
     from stdnum.jp import cn
 
-    from customers.dedup import (
-        _evidence,
-        candidate_positions,
-        find_duplicate_pairs,
-        load_keys,
-        refresh_duplicate_candidates,
-        similar_customers,
-    )
-    from customers.matching import DUPLICATE_THRESHOLD, normalize_name
-    from customers.models import Customer
+    from customers.matching import normalize_name
 
-    rng = random.Random(args.seed)
+    rng = random.Random(seed)
     fake = Faker("ja_JP")
-    fake.seed_instance(args.seed)
-
-    # Distinct companies: no two share a name key or a reading key, so every pair the
-    # engine proposes among them is a real false positive.
+    fake.seed_instance(seed)
     companies: list[Company] = []
     names_seen: set[str] = set()
     readings_seen: set[str] = set()
-    while len(companies) < args.customers:
+    while len(companies) < customers:
         company = make_company(fake, rng)
         name_key, reading_key = normalize_name(company.body), normalize_name(company.reading)
         if name_key in names_seen or reading_key in readings_seen:
@@ -347,36 +332,67 @@ def main() -> None:
             "phone": fake.phone_number(),
         }
 
-    base_rows = []
+    base_rows: list[dict[str, str | None]] = []
     for index, company in enumerate(companies):
-        with_form = rng.random() < 0.3
         form_reading = LEGAL_FORMS[company.legal][1]
         reading = company.reading
-        if with_form:
+        if rng.random() < 0.3:
             reading = f"{form_reading} {reading}" if company.legal_first else f"{reading} {form_reading}"
+        # A few carry a 法人番号; no duplicate does, so names alone must find them.
         body = f"{index + 1:012d}"
         number = cn.calc_check_digit(body) + body if rng.random() < 0.2 else None
         base_rows.append(
             {"name": company.name(), "name_kana": reading, "corporate_number": number, **contact()}
         )
 
-    chosen = rng.sample(range(len(companies)), args.duplicates)
+    chosen = rng.sample(range(len(companies)), duplicates)
     latin_bases = [i for i, c in enumerate(companies) if any("A" <= ch <= "Z" for ch in c.body)]
-    duplicate_rows, truth_of = [], []
+    duplicate_rows: list[dict[str, str | None]] = []
+    origins: list[tuple[int, str]] = []
     for n, index in enumerate(chosen):
         kind = VARIANTS[n % len(VARIANTS)]
         if kind == "latin_width":
             index = rng.choice(latin_bases)
         name, reading = variant(companies[index], kind, rng)
-        row = {"name": name, "name_kana": reading, "corporate_number": None, **contact()}
+        row: dict[str, str | None] = {
+            "name": name, "name_kana": reading, "corporate_number": None, **contact()
+        }  # fmt: skip
         base = base_rows[index]
         # Often the same office keyed another way; sometimes nothing shared but the name.
         if rng.random() < 0.5:
-            row["phone"] = reformat_phone(base["phone"], rng)
+            row["phone"] = reformat_phone(str(base["phone"]), rng)
         if rng.random() < 0.4:
             row.update(prefecture=base["prefecture"], city=base["city"], street=base["street"])
         duplicate_rows.append(row)
-        truth_of.append((index, kind))
+        origins.append((index, kind))
+    return base_rows, duplicate_rows, origins
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--customers", type=int, default=20000, help="distinct companies")
+    parser.add_argument("--duplicates", type=int, default=400, help="duplicates injected")
+    parser.add_argument("--subset", type=int, default=5000, help="customers in the all-pairs comparison")
+    parser.add_argument("--seed", type=int, default=20260101)
+    args = parser.parse_args()
+    setup_django()
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from customers.dedup import (
+        _evidence,
+        candidate_positions,
+        find_duplicate_pairs,
+        load_keys,
+        refresh_duplicate_candidates,
+        similar_customers,
+    )
+    from customers.matching import DUPLICATE_THRESHOLD
+    from customers.models import Customer
+
+    rng = random.Random(args.seed + 1)
+    base_rows, duplicate_rows, truth_of = generate(args.customers, args.duplicates, args.seed)
 
     with scratch_database():
         print(f"database: {connection.vendor}")

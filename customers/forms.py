@@ -66,7 +66,7 @@ class CustomerForm(forms.ModelForm):
             self.fields[name].widget.attrs.update(
                 {
                     "hx-post": "",  # set in the template to the similar-check URL
-                    "hx-trigger": "keyup changed delay:400ms, change",
+                    "hx-trigger": "input changed delay:400ms, change",
                     "hx-target": "#similar-customers",
                     "hx-include": "closest form",
                 }
