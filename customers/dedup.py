@@ -289,13 +289,11 @@ def similar_customers(
     if probe.usable_address:
         exact_terms.append(Q(address_key=probe.usable_address))
     # A reading may sit in kana_key, or be the name itself of a customer keyed in kana.
-    fuzzy_terms = [
-        _block(column, key)
-        for key, columns in [(probe.name_key, ("name_key",))]
-        + [(reading, ("kana_key", "name_key")) for reading in readings]
-        for column in columns
-        if len(key) >= 2
-    ]
+    searched = {("name_key", probe.name_key)} | {
+        (column, reading) for reading in readings for column in ("kana_key", "name_key")
+    }
+    searched = {(column, key) for column, key in searched if len(key) >= 2}
+    fuzzy_terms = [_block(column, key) for column, key in sorted(searched)]
     if not exact_terms and not fuzzy_terms:
         return []
     exact_hit = (
@@ -303,10 +301,7 @@ def similar_customers(
         if exact_terms
         else Value(0)
     )
-    shared = [_shared_ends("name_key", probe.name_key)]
-    shared += [
-        _shared_ends(column, reading) for reading in readings for column in ("kana_key", "name_key")
-    ]
+    shared = [_shared_ends(column, key) for column, key in sorted(searched)] or [Value(0)]
     live = Customer.objects.exclude(status=CustomerStatus.MERGED)
     if exclude_pk is not None:
         live = live.exclude(pk=exclude_pk)
@@ -386,46 +381,68 @@ def load_keys(customer_ids: Iterable[int] | None = None) -> list[CustomerKeys]:
     ]
 
 
-def _deletions(key: str) -> Iterator[str]:
-    """Yield ``key`` and every string one character shorter.
+class _Index:
+    """Positions filed by key, built for millions of keys of which few are shared.
 
-    Two keys within one edit always share one of these (a substitution deletes the same
-    position in both, an insertion is the other key itself), so a dictionary of them finds
-    every one-slip pair without comparing all pairs.
+    Each key first maps to one position; a list is made only when a second position
+    arrives, which keeps the one-deletion neighbourhoods of 100,000 names affordable.
     """
-    yield key
-    for i in range(len(key)):
-        yield key[:i] + key[i + 1 :]
+
+    def __init__(self) -> None:
+        self.first: dict[str, int] = {}
+        self.shared: dict[str, list[int]] = {}
+
+    def add(self, key: str, position: int) -> None:
+        first = self.first.setdefault(key, position)
+        if first != position:
+            members = self.shared.get(key)
+            if members is None:
+                self.shared[key] = [first, position]
+            else:
+                members.append(position)
+
+    def add_with_deletions(self, key: str, position: int) -> None:
+        """File ``position`` under ``key`` and under every string one character shorter.
+
+        Two keys within one edit always share one of these (a substitution deletes the
+        same position in both, an insertion is the other key itself), so this finds every
+        one-slip pair without comparing all pairs.
+        """
+        setdefault = self.first.setdefault
+        for variant in [key, *(key[:i] + key[i + 1 :] for i in range(len(key)))]:
+            if setdefault(variant, position) != position:
+                self.add(variant, position)
 
 
-def _blocks(keys: Sequence[CustomerKeys], threshold: float) -> dict[tuple[str, str], list[int]]:
-    """Return blocks of positions in ``keys`` that share a blocking key."""
+def _blocks(keys: Sequence[CustomerKeys], threshold: float) -> Iterator[list[int]]:
+    """Yield blocks of positions in ``keys`` that share a blocking key."""
     # The shortest key where one slip can still reach the threshold; its partner may be
     # one character shorter.
     one_slip = next((n for n in range(1, 200) if max_edits(n, threshold) >= 1), 200) - 1
-    blocks: dict[tuple[str, str], list[int]] = defaultdict(list)
+    # One index per kind of key, so a phone number never meets a name.
+    names, readings, near_names, near_readings = (_Index() for _ in range(4))
+    numbers, phones, addresses, accounts = (_Index() for _ in range(4))
     for position, k in enumerate(keys):
         if k.name_key:
-            blocks["name", k.name_key].append(position)
-        if len(k.name_key) >= one_slip:
-            for variant in _deletions(k.name_key):
-                blocks["name~", variant].append(position)
+            names.add(k.name_key, position)
+            if len(k.name_key) >= one_slip:
+                near_names.add_with_deletions(k.name_key, position)
         if k.reading_key:
-            blocks["kana", k.reading_key].append(position)
+            readings.add(k.reading_key, position)
             if len(k.reading_key) >= one_slip:
-                for variant in _deletions(k.reading_key):
-                    blocks["kana~", variant].append(position)
+                near_readings.add_with_deletions(k.reading_key, position)
         if k.corporate_number:
-            blocks["corporate", k.corporate_number].append(position)
+            numbers.add(k.corporate_number, position)
         if k.invoice_number:
-            blocks["invoice", k.invoice_number].append(position)
+            numbers.add(k.invoice_number, position)
         if k.usable_phone:
-            blocks["phone", k.usable_phone].append(position)
+            phones.add(k.usable_phone, position)
         if k.usable_address:
-            blocks["address", k.usable_address].append(position)
+            addresses.add(k.usable_address, position)
         for account in k.bank_accounts:
-            blocks["account", account].append(position)
-    return blocks
+            accounts.add(account, position)
+    for index in (names, readings, near_names, near_readings, numbers, phones, addresses, accounts):
+        yield from index.shared.values()
 
 
 def _windowed(members: list[int], order: Sequence[str], width: int) -> Iterator[tuple[int, int]]:
@@ -440,9 +457,7 @@ def candidate_positions(keys: Sequence[CustomerKeys], threshold: float) -> set[t
     """Return the pairs of positions in ``keys`` worth scoring (lower position first)."""
     names = [k.name_key for k in keys]
     pairs: set[tuple[int, int]] = set()
-    for members in _blocks(keys, threshold).values():
-        if len(members) < 2:
-            continue
+    for members in _blocks(keys, threshold):
         if len(members) <= MAX_BLOCK:
             pairs.update(combinations(members, 2))
         else:

@@ -60,9 +60,17 @@ def digits_only(value: str) -> str:
     return re.sub(r"\D", "", nfkc(value or ""))
 
 
+_KANJI_DIGITS = str.maketrans("〇一二三四五六七八九", "0123456789")
+_BLOCK_MARKS = re.compile(r"丁目|番地|番|号")
+
+
 def address_key(*parts: str) -> str:
-    """Return an address folded for comparison (width, spaces, punctuation)."""
-    return strip_punctuation(nfkc("".join(part or "" for part in parts))).upper()
+    """Return an address folded for comparison: width, kanji digits, 丁目/番地/号, punctuation.
+
+    So 1丁目2番3号, 一丁目2-3 and １－２－３ give the same key.
+    """
+    folded = nfkc("".join(part or "" for part in parts)).translate(_KANJI_DIGITS)
+    return strip_punctuation(_BLOCK_MARKS.sub("-", folded)).upper()
 
 
 class Customer(models.Model):

@@ -74,7 +74,15 @@ class TestNormalizeName:
 
     @pytest.mark.parametrize(
         "name",
-        ["株田商店", "有田工業", "カナガワ運輸", "ドリーム", "シヤチハタ", "カブキ座", "名古屋製作所"],
+        [
+            "株田商店",
+            "有田工業",
+            "カナガワ運輸",
+            "ドリーム",
+            "シヤチハタ",
+            "カブキ座",
+            "名古屋製作所",
+        ],
     )
     def test_leaves_legal_form_letters_that_are_part_of_the_name(self, name):
         assert normalize_name(name) == name

@@ -77,3 +77,11 @@ def test_keys_are_kept_in_step_with_the_name():
     assert customer.name_key == "山田商事"
     assert customer.kana_key == "ヤマダシヨウジ"
     assert customer.phone_key == "0312345678"
+
+
+def test_address_key_folds_block_numbers_written_in_different_ways():
+    from customers.models import address_key
+
+    key = address_key("東京都", "千代田区", "丸の内1丁目2番3号")
+    assert key == address_key("東京都", "千代田区", "丸の内一丁目2-3")
+    assert key == address_key("東京都", "千代田区", "丸の内１－２－３")

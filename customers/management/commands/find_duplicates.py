@@ -30,7 +30,9 @@ class Command(BaseCommand):
         started = time.perf_counter()
         created, updated = refresh_duplicate_candidates(threshold=threshold)
         elapsed = time.perf_counter() - started
-        open_count = DuplicateCandidate.objects.filter(status=DuplicateCandidate.Status.OPEN).count()
+        open_count = DuplicateCandidate.objects.filter(
+            status=DuplicateCandidate.Status.OPEN
+        ).count()
         self.stdout.write(
             self.style.SUCCESS(
                 f"名寄せ候補: 新規 {created} 件、更新 {updated} 件、確認待ち {open_count} 件"
