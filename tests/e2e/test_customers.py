@@ -14,8 +14,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 class TestCustomerRegistration:
-    def test_sales_sees_the_duplicate_warning_and_opens_the_existing_record(self, page, log_in, artifacts_dir):
-        existing = CustomerFactory(name="株式会社山田商事", name_kana="カブシキガイシャ ヤマダショウジ")
+    def test_sales_sees_the_duplicate_warning_and_opens_the_existing_record(
+        self, page, log_in, artifacts_dir
+    ):
+        existing = CustomerFactory(
+            name="株式会社山田商事", name_kana="カブシキガイシャ ヤマダショウジ"
+        )
         log_in("sales")
 
         page.goto("/customers/new/")
