@@ -245,6 +245,61 @@ def _block(column: str, key: str) -> Q:
     )
 
 
+def probe_keys(
+    *,
+    name: str,
+    name_kana: str = "",
+    corporate_number: str = "",
+    invoice_number: str = "",
+    phone: str = "",
+    prefecture: str = "",
+    city: str = "",
+    street: str = "",
+    probe_id: int = 0,
+) -> CustomerKeys:
+    """Return the comparable keys of a customer being entered (not saved yet)."""
+    return CustomerKeys(
+        id=probe_id,
+        name=name,
+        name_key=normalize_name(name),
+        kana_key=normalize_name(name_kana),
+        corporate_number=(corporate_number or "").strip(),
+        invoice_number=(invoice_number or "").strip().upper(),
+        phone_key=digits_only(phone),
+        address_key=address_key(prefecture, city, street),
+    )
+
+
+def similar_customers_bulk(
+    probes: Sequence[CustomerKeys], *, limit: int = 10
+) -> list[list[Candidate]]:
+    """Return, for each unsaved customer in ``probes``, the live customers it may duplicate.
+
+    One pass of the batch engine over the register plus the probes: a large import costs
+    seconds whatever its length, where the form's check costs a query per row.
+    """
+    existing = load_keys()
+    offset = len(existing)
+    keys = [*existing, *probes]
+    hits: dict[int, list[tuple[float, int, list[str]]]] = defaultdict(list)
+    for i, j in candidate_positions(keys, DUPLICATE_THRESHOLD):
+        if (i < offset) == (j < offset):
+            continue  # two registered customers, or two rows of the file
+        known, probe = (i, j - offset) if i < offset else (j, i - offset)
+        score, flags, name_score, reading_score = _evidence(probes[probe], existing[known])
+        if score >= DUPLICATE_THRESHOLD or flags & _EXACT_EVIDENCE:
+            hits[probe].append(
+                (round(score, 4), existing[known].id, _reasons(flags, name_score, reading_score))
+            )
+    wanted = {customer_id for found in hits.values() for _, customer_id, _ in found}
+    customers = Customer.objects.in_bulk(wanted)
+    results = []
+    for position in range(len(probes)):
+        found = sorted(hits.get(position, []), key=lambda hit: (-hit[0], hit[1]))[:limit]
+        results.append([Candidate(customers[pk], score, reasons) for score, pk, reasons in found])
+    return results
+
+
 def similar_customers(
     *,
     name: str,
@@ -263,15 +318,15 @@ def similar_customers(
     Lists every customer scoring at least ``DUPLICATE_THRESHOLD`` and every one sharing an
     exact key (法人番号, インボイス番号, name, reading, phone, address) whatever its score.
     """
-    probe = CustomerKeys(
-        id=0,
+    probe = probe_keys(
         name=name,
-        name_key=normalize_name(name),
-        kana_key=normalize_name(name_kana),
-        corporate_number=(corporate_number or "").strip(),
-        invoice_number=(invoice_number or "").strip().upper(),
-        phone_key=digits_only(phone),
-        address_key=address_key(prefecture, city, street),
+        name_kana=name_kana,
+        corporate_number=corporate_number,
+        invoice_number=invoice_number,
+        phone=phone,
+        prefecture=prefecture,
+        city=city,
+        street=street,
     )
     readings = [probe.reading_key] if probe.reading_key else []
 

@@ -351,3 +351,22 @@ class TestFindDuplicatesCommand:
     def test_refuses_a_threshold_outside_zero_to_one(self):
         with pytest.raises(CommandError):
             call_command("find_duplicates", "--threshold", "1.5", stdout=StringIO())
+
+
+@pytest.mark.django_db
+class TestSimilarCustomersBulk:
+    def test_matches_many_unsaved_rows_like_the_form_check_does(self):
+        from customers.dedup import probe_keys, similar_customers_bulk
+
+        existing = CustomerFactory(name="株式会社山田商事", name_kana="ヤマダショウジ")
+        CustomerFactory(name="株式会社田中工業", name_kana="タナカコウギョウ")
+        probes = [
+            probe_keys(name="山田商事（株）"),
+            probe_keys(name="株式会社全く別の会社"),
+            probe_keys(name="X", corporate_number=existing.corporate_number),
+        ]
+        results = similar_customers_bulk(probes)
+        assert [c.customer for c in results[0]] == [existing]
+        assert results[1] == []
+        assert [c.customer for c in results[2]] == [existing]
+        assert results[0][0].reasons == similar_customers(name="山田商事（株）")[0].reasons

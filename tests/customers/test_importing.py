@@ -213,6 +213,18 @@ class TestParseCustomers:
         assert parsed.is_valid
         assert existing.pk in [candidate.customer.pk for candidate in parsed.candidates]
 
+    def test_flags_similar_customers_in_a_large_file_in_one_pass(self):
+        from customers.importing import BULK_MATCH_FROM
+
+        existing = CustomerFactory(
+            name="株式会社山田商事", corporate_number=None, invoice_number=None
+        )
+        rows = [make_row(seed=100 + i) for i in range(BULK_MATCH_FROM)]
+        rows.append(make_row(seed=99, 商号="山田商事株式会社", 法人番号="", インボイス登録番号=""))
+        preview = parse_customers(csv_file(rows), "big.csv")
+        assert [c.customer.pk for c in preview.rows[-1].candidates] == [existing.pk]
+        assert all(not parsed.candidates for parsed in preview.rows[:-1])
+
     def test_needs_the_name_column(self):
         file = io.BytesIO("法人番号,電話番号\n7123456789012,03-0000-0000\n".encode())
         preview = parse_customers(file, "c.csv")
