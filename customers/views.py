@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError
@@ -195,35 +196,36 @@ def _run(request, action, success: str) -> bool:
     return True
 
 
+def _post_to_customer(request, pk: int, form, service, success: str, tab: str):
+    """Validate a tab's form and hand it to one service; errors come back as messages."""
+    customer = get_object_or_404(Customer, pk=pk)
+    if form.is_valid():
+        _run(
+            request,
+            lambda: service(customer=customer, actor=request.user, **form.cleaned_data),
+            success,
+        )
+    else:
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            for error in errors:
+                messages.error(request, f"{label}: {error}" if label else error)
+    return _back(pk, tab)
+
+
+WAITS_FOR_CHECKER = _lazy("The change waits for a second person's approval.")
+
+
 @require_POST
 @permission_required("customers.add_keyperson", raise_exception=True)
 def person_add_view(request, pk: int):
     """Shareholders and contacts are added now; representatives and owners wait for a checker."""
-    customer = get_object_or_404(Customer, pk=pk)
     form = PersonForm(request.POST)
-    if not form.is_valid():
-        for field, errors in form.errors.items():
-            for error in errors:
-                messages.error(
-                    request, f"{form.fields[field].label if field in form.fields else ''}: {error}"
-                )
-        return _back(pk, "persons")
-    data = form.cleaned_data
-    if data["role"] in DOUBLE_CHECKED_ROLES:
+    if form.is_valid() and form.cleaned_data["role"] in DOUBLE_CHECKED_ROLES:
         if not request.user.has_perm("customers.add_changerequest"):
             raise PermissionDenied
-        _run(
-            request,
-            lambda: person_request(customer=customer, actor=request.user, **data),
-            _("The change waits for a second person's approval."),
-        )
-    else:
-        _run(
-            request,
-            lambda: person_add(customer=customer, actor=request.user, **data),
-            _("Person added."),
-        )
-    return _back(pk, "persons")
+        return _post_to_customer(request, pk, form, person_request, WAITS_FOR_CHECKER, "persons")
+    return _post_to_customer(request, pk, form, person_add, _("Person added."), "persons")
 
 
 @require_POST
@@ -240,55 +242,22 @@ def person_reveal_view(request, pk: int):
 @require_POST
 @permission_required("customers.add_changerequest", raise_exception=True)
 def account_request_view(request, pk: int):
-    customer = get_object_or_404(Customer, pk=pk)
     form = BankAccountRequestForm(request.POST)
-    if form.is_valid():
-        _run(
-            request,
-            lambda: bank_account_request(
-                customer=customer, actor=request.user, **form.cleaned_data
-            ),
-            _("The change waits for a second person's approval."),
-        )
-    else:
-        for field, errors in form.errors.items():
-            for error in errors:
-                messages.error(request, f"{form.fields[field].label}: {error}")
-    return _back(pk, "accounts")
+    return _post_to_customer(request, pk, form, bank_account_request, WAITS_FOR_CHECKER, "accounts")
 
 
 @require_POST
 @permission_required("customers.add_contactlog", raise_exception=True)
 def contact_add_view(request, pk: int):
-    customer = get_object_or_404(Customer, pk=pk)
     form = ContactLogForm(request.POST)
-    if form.is_valid():
-        _run(
-            request,
-            lambda: contact_log_add(customer=customer, actor=request.user, **form.cleaned_data),
-            _("Contact recorded."),
-        )
-    else:
-        messages.error(
-            request, _("Fill in the date, channel, counterpart and the points discussed.")
-        )
-    return _back(pk, "contacts")
+    return _post_to_customer(request, pk, form, contact_log_add, _("Contact recorded."), "contacts")
 
 
 @require_POST
 @permission_required("customers.add_customerdocument", raise_exception=True)
 def document_upload_view(request, pk: int):
-    customer = get_object_or_404(Customer, pk=pk)
     form = DocumentForm(request.POST, request.FILES)
-    if form.is_valid():
-        _run(
-            request,
-            lambda: document_upload(customer=customer, actor=request.user, **form.cleaned_data),
-            _("Document filed."),
-        )
-    else:
-        messages.error(request, _("Choose a document type and a file."))
-    return _back(pk, "documents")
+    return _post_to_customer(request, pk, form, document_upload, _("Document filed."), "documents")
 
 
 @permission_required("customers.view_customerdocument", raise_exception=True)
@@ -304,17 +273,10 @@ def document_download_view(request, pk: int):
 @require_POST
 @permission_required("customers.add_transfername", raise_exception=True)
 def transfer_name_add_view(request, pk: int):
-    customer = get_object_or_404(Customer, pk=pk)
     form = TransferNameForm(request.POST)
-    if form.is_valid():
-        _run(
-            request,
-            lambda: transfer_name_add(
-                customer=customer, actor=request.user, name=form.cleaned_data["name"]
-            ),
-            _("Transfer name added."),
-        )
-    return _back(pk, "overview")
+    return _post_to_customer(
+        request, pk, form, transfer_name_add, _("Transfer name added."), "overview"
+    )
 
 
 @permission_required("customers.approve_change", raise_exception=True)

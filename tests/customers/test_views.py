@@ -213,3 +213,57 @@ class TestMergeScreen:
         assert response.status_code == 302
         survivor.refresh_from_db()
         assert survivor.phone == "03-9999-0000" and survivor.contacts.count() == 1
+
+
+@pytest.mark.django_db
+class TestTabForms:
+    def test_a_representative_added_on_the_page_waits_for_a_checker(self, role_client):
+        from customers.models import ChangeRequest, KeyPerson
+
+        customer = CustomerFactory()
+        response = role_client("sales").post(
+            f"/customers/{customer.pk}/persons/",
+            {"role": "representative", "name": "山田太郎"},
+            follow=True,
+        )
+        assert "承認待ち" in response.content.decode()
+        assert ChangeRequest.objects.filter(customer=customer, kind="add_person").exists()
+        assert not KeyPerson.objects.filter(customer=customer).exists()
+
+    def test_a_contact_is_recorded_from_the_page(self, role_client):
+        customer = CustomerFactory()
+        role_client("collections").post(
+            f"/customers/{customer.pk}/contacts/",
+            {"occurred_at": "2026-11-20T10:00", "channel": "phone", "counterpart": "経理 佐藤様", "summary": "入金予定日の確認"},
+        )  # fmt: skip
+        assert customer.contacts.get().summary == "入金予定日の確認"
+
+    def test_an_invalid_account_request_is_reported_by_field(self, role_client):
+        customer = CustomerFactory()
+        response = role_client("sales").post(
+            f"/customers/{customer.pk}/accounts/",
+            {"bank_code": "0001", "branch_code": "001", "account_type": "ordinary", "number": "12", "holder_kana": "カ)テスト", "verification": "unverified"},
+            follow=True,
+        )  # fmt: skip
+        assert "口座番号: 口座番号は7桁の数字です。" in response.content.decode()
+
+    def test_a_document_is_uploaded_and_downloaded_with_a_log(
+        self, role_client, settings, tmp_path
+    ):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        settings.MEDIA_ROOT = tmp_path
+        customer = CustomerFactory()
+        client = role_client("sales")
+        client.post(
+            f"/customers/{customer.pk}/documents/",
+            {
+                "doc_type": "registry",
+                "file": SimpleUploadedFile("touki.pdf", b"%PDF-1.4"),
+                "note": "",
+            },
+        )
+        document = customer.documents.get()
+        response = client.get(f"/customers/documents/{document.pk}/download/")
+        assert b"".join(response.streaming_content) == b"%PDF-1.4"
+        assert AuditEvent.objects.filter(action="customer.document_downloaded").exists()
