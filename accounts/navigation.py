@@ -29,6 +29,18 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         "intersect",
         permission="customers.merge_customer",
     ),
+    NavItem(
+        _("Compliance queue"),
+        "compliance:home",
+        "shield-exclamation",
+        permission="compliance.review_screeninghit",
+    ),
+    NavItem(
+        _("Connections"),
+        "compliance:connections",
+        "plug",
+        permission="compliance.view_connectionapproval",
+    ),
     NavItem(_("Alerts"), "core:alert_list", "bell", permission="core.view_alert"),
     NavItem(_("Audit log"), "core:audit_list", "journal-check", permission="core.view_auditevent"),
     NavItem(_("API documentation"), "api-docs", "braces"),

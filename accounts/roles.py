@@ -28,6 +28,21 @@ CUSTOMER_EDIT = (
     "customers.add_transfername", "customers.add_branch",
 )  # fmt: skip
 CUSTOMER_CHECKER = ("customers.approve_change",)
+
+# Compliance: everyone sees clearance; compliance staff keep KYC, lists, hits and connections.
+COMPLIANCE_READ = (
+    "compliance.view_kycrecord",
+    "compliance.view_screeninghit",
+    "compliance.view_screeningrun",
+)
+COMPLIANCE_STAFF = (
+    *COMPLIANCE_READ,
+    "compliance.add_kycrecord", "compliance.view_watchlist", "compliance.view_watchlistentry",
+    "compliance.add_watchlistentry", "compliance.view_watchlistimport", "compliance.add_screeningrun",
+    "compliance.review_screeninghit", "compliance.view_connectionapproval",
+    "compliance.add_connectionapproval", "compliance.change_connectionapproval",
+    "compliance.view_kycpolicy",
+)  # fmt: skip
 CUSTOMER_STEWARD = ("customers.merge_customer", "customers.view_personal_data")
 
 
@@ -44,25 +59,38 @@ ROLES: tuple[Role, ...] = (
         "sales",
         _("Sales"),
         _("Pipeline, deals, customers and tasks"),
-        (*COMMON, *CUSTOMER_READ, *CUSTOMER_EDIT),
+        (*COMMON, *CUSTOMER_READ, *CUSTOMER_EDIT, *COMPLIANCE_READ),
     ),
     Role(
         "underwriter",
         _("Underwriter"),
         _("Screening results, credit evaluation, funding"),
-        (*COMMON, *CUSTOMER_READ, *CUSTOMER_EDIT, *CUSTOMER_CHECKER, *CUSTOMER_STEWARD),
+        (
+            *COMMON,
+            *CUSTOMER_READ,
+            *CUSTOMER_EDIT,
+            *CUSTOMER_CHECKER,
+            *CUSTOMER_STEWARD,
+            *COMPLIANCE_READ,
+        ),
     ),
     Role(
         "approver",
         _("Approver"),
         _("Approval inbox (稟議) and decisions"),
-        (*COMMON, *CUSTOMER_READ),
+        (*COMMON, *CUSTOMER_READ, *COMPLIANCE_READ),
     ),
     Role(
         "operations",
         _("Operations"),
         _("Contracts, registration, notices, execution"),
-        (*COMMON, *CUSTOMER_READ, "customers.add_changerequest", *CUSTOMER_CHECKER),
+        (
+            *COMMON,
+            *CUSTOMER_READ,
+            "customers.add_changerequest",
+            *CUSTOMER_CHECKER,
+            *COMPLIANCE_READ,
+        ),
     ),
     Role(
         "collections",
@@ -81,13 +109,14 @@ ROLES: tuple[Role, ...] = (
             *CUSTOMER_READ,
             *CUSTOMER_CHECKER,
             *CUSTOMER_STEWARD,
+            *COMPLIANCE_STAFF,
         ),
     ),
     Role(
         "manager",
         _("Manager"),
         _("KPI dashboard and exports"),
-        (*COMMON, "core.view_all_alerts", *CUSTOMER_READ),
+        (*COMMON, "core.view_all_alerts", *CUSTOMER_READ, *COMPLIANCE_READ),
     ),
     Role(
         "admin",
@@ -98,6 +127,11 @@ ROLES: tuple[Role, ...] = (
             "core.view_all_alerts",
             "core.view_auditevent",
             *CUSTOMER_READ,
+            *COMPLIANCE_READ,
+            "compliance.view_kycpolicy",
+            "compliance.change_kycpolicy",
+            "compliance.view_connectionapproval",
+            "compliance.view_watchlist",
             "accounts.view_user",
             "accounts.add_user",
             "accounts.change_user",

@@ -37,6 +37,7 @@ from .models import (
     DuplicateCandidate,
     KeyPerson,
 )
+from .panels import panels_for
 from .selectors import (
     customer_get,
     customer_list,
@@ -173,6 +174,7 @@ def customer_detail_view(request, pk: int):
         "transfer_form": TransferNameForm(),
         "reject_form": RejectForm(),
         "double_checked_roles": [str(role) for role in DOUBLE_CHECKED_ROLES],
+        "panels": panels_for(request.user, customer),
     }
     return render(request, "customers/customer_detail.html", context)
 

@@ -110,6 +110,13 @@ OTP_REQUIRED = env.bool("OTP_REQUIRED", default=False)
 OTP_REQUIRED_ROLES = ("approver", "admin")
 OTP_TOTP_ISSUER = "ファクタリング基幹"
 
+# Compliance: every customer with live business is re-screened at least this often, and
+# screening scores at or above the threshold open a hit for review.
+SCREENING_INTERVAL_DAYS = env.int("SCREENING_INTERVAL_DAYS", default=365)
+SCREENING_THRESHOLD = 0.85
+KYC_EXPIRY_WARNING_DAYS = 30
+CONNECTION_EXPIRY_WARNING_DAYS = 30
+
 # Demo users (password demo-pass) exist only outside production.
 DEMO_USERS_ALLOWED = True
 

@@ -4,7 +4,10 @@ from rest_framework.permissions import DjangoModelPermissions
 
 
 class ModelPermissions(DjangoModelPermissions):
-    """Require the model's view/add/change/delete permission; views without a queryset pass."""
+    """Require the model's view/add/change/delete permission; views without a queryset pass.
+
+    A viewset may map an action to the permissions it needs in ``action_permissions``.
+    """
 
     perms_map = {
         **DjangoModelPermissions.perms_map,
@@ -14,6 +17,10 @@ class ModelPermissions(DjangoModelPermissions):
     }
 
     def has_permission(self, request, view):
+        # A custom action (acknowledge, review, transition …) names its own permissions.
+        required = getattr(view, "action_permissions", {}).get(getattr(view, "action", None))
+        if required is not None:
+            return bool(request.user and request.user.has_perms(required))
         if getattr(view, "queryset", None) is None and not hasattr(view, "get_queryset"):
             return True
         return super().has_permission(request, view)

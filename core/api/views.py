@@ -23,25 +23,20 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     queryset = Alert.objects.none()
     permission_classes = [IsAuthenticated, ModelPermissions]
     ordering_fields = ["created_at", "due_date", "severity"]
+    action_permissions = {"acknowledge": ["core.change_alert"], "resolve": ["core.change_alert"]}
 
     def get_queryset(self):
         return alert_list(user=self.request.user, request=self.request)
 
-    def _check_change(self, request):
-        if not request.user.has_perm("core.change_alert"):
-            self.permission_denied(request)
-
     @extend_schema(request=None, responses=AlertSerializer)
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
-        self._check_change(request)
         alert = alert_acknowledge(alert=self.get_object(), actor=request.user)
         return Response(AlertSerializer(alert).data)
 
     @extend_schema(request=ResolveSerializer, responses=AlertSerializer)
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
-        self._check_change(request)
         body = ResolveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         alert = alert_resolve(

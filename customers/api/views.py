@@ -55,6 +55,7 @@ class CustomerViewSet(
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
     queryset = Customer.objects.none()
+    action_permissions = {"request_bank_account": ["customers.add_changerequest"]}
 
     def get_queryset(self):
         return customer_list(user=self.request.user).prefetch_related("transfer_names")
@@ -85,8 +86,6 @@ class CustomerViewSet(
     @action(detail=True, methods=["post"], url_path="bank-accounts")
     def request_bank_account(self, request, pk=None):
         """Ask for a new bank account; it takes effect when a second person approves it."""
-        if not request.user.has_perm("customers.add_changerequest"):
-            raise PermissionDenied
         body = BankAccountRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         change = _call(

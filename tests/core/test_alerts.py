@@ -118,3 +118,25 @@ class TestAlertInbox:
         assert client.post(f"/alerts/{alert.pk}/resolve/").status_code == 404
         alert.refresh_from_db()
         assert alert.status == AlertStatus.OPEN
+
+
+@pytest.mark.django_db
+class TestAlertApi:
+    def test_a_role_acknowledges_and_resolves_its_alert(self, role_client):
+        client = role_client("collections")
+        alert = AlertFactory(assignee=client.user)
+        assert (
+            client.post(f"/api/alerts/{alert.pk}/acknowledge/").json()["status"] == "acknowledged"
+        )
+        response = client.post(
+            f"/api/alerts/{alert.pk}/resolve/",
+            {"note": "対応済み"},
+            content_type="application/json",
+        )
+        assert response.json()["status"] == "resolved"
+
+    def test_a_user_without_change_permission_cannot_acknowledge(self, client, make_user):
+        user = make_user()
+        client.force_login(user)
+        alert = AlertFactory(assignee=user)
+        assert client.post(f"/api/alerts/{alert.pk}/acknowledge/").status_code == 403

@@ -1,6 +1,12 @@
 """factory-boy factories with Japanese fake data (Faker ja_JP)."""
 
 from .accounts import UserFactory
+from .compliance import (
+    ConnectionApprovalFactory,
+    KycRecordFactory,
+    WatchlistEntryFactory,
+    WatchlistFactory,
+)
 from .core import AlertFactory
 from .customers import (
     BankAccountFactory,
@@ -14,10 +20,14 @@ from .customers import (
 __all__ = [
     "AlertFactory",
     "BankAccountFactory",
+    "ConnectionApprovalFactory",
     "ContactLogFactory",
     "CustomerFactory",
     "KeyPersonFactory",
+    "KycRecordFactory",
     "TransferNameFactory",
     "UserFactory",
+    "WatchlistEntryFactory",
+    "WatchlistFactory",
     "corporate_number",
 ]
