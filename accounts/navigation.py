@@ -43,7 +43,6 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     ),
     NavItem(_("Alerts"), "core:alert_list", "bell", permission="core.view_alert"),
     NavItem(_("Audit log"), "core:audit_list", "journal-check", permission="core.view_auditevent"),
-    NavItem(_("API documentation"), "api-docs", "braces"),
     NavItem(_("Administration"), "admin:index", "gear", staff_only=True),
 )
 

@@ -251,7 +251,7 @@ def name_keys(name: str, *, individual: bool) -> set[str]:
     key = normalize_name(name or "").translate(_ITAIJI)
     if not key:
         return set()
-    if key.isascii():
+    if _without_marks(key).isascii():
         return _latin_keys(name, individual)
     keys = {key}
     if _KATAKANA.fullmatch(key):

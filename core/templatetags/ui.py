@@ -17,6 +17,9 @@ def yen(amount):
 def bootstrap(bound_field):
     """Render a form field's widget with the Bootstrap class its kind needs."""
     widget = bound_field.field.widget
+    if isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
+        # Django puts the attributes on the wrapper too; the choices are styled in app.css.
+        return bound_field.as_widget(attrs={"class": "choice-list"})
     if isinstance(widget, forms.CheckboxInput):
         css = "form-check-input"
     elif isinstance(widget, forms.Select | forms.NullBooleanSelect):
