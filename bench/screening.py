@@ -181,6 +181,12 @@ def hepburn(kana: str) -> str:
     return "".join(part["hepburn"] for part in _kakasi().convert(kana)).replace("'", "")
 
 
+def resident_mb() -> float:
+    """Return the resident memory of this process in MB (Linux)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
+
+
 def random_dob(rng: random.Random) -> date:
     return date(1940, 1, 1) + timedelta(days=rng.randrange(0, 60 * 365))
 
@@ -422,13 +428,18 @@ def main() -> None:
         )
         print(f"injected: {len(truth):,} true matches, {len(false_pairs):,} namesakes")
 
+        before = resident_mb()
         index_s = time.perf_counter()
         index = build_index()
         index_s = time.perf_counter() - index_s
+        index_mb = resident_mb() - before
         del index
         customer_ids = [c.pk for c in rows]
         summary = screen_customers(customer_ids, job="bench")
-        print(f"\nindex of {len(entries):,} entries built in {index_s:.1f} s")
+        print(
+            f"\nindex of {len(entries):,} entries built in {index_s:.1f} s, "
+            f"about {index_mb:,.0f} MB resident"
+        )
         print(
             f"full re-screen of {summary.customers:,} customers ({summary.customers + len(persons):,} "
             f"names): {summary.seconds:.1f} s ({summary.customers / summary.seconds:,.0f} customers/s)"

@@ -46,7 +46,7 @@ from typing import Any
 import jaconv
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from rapidfuzz.distance import OSA
@@ -55,7 +55,7 @@ from simple_history.utils import bulk_create_with_history
 from core.audit import audit_log
 from core.text import hiragana_to_katakana, nfkc
 from customers.choices import CustomerKind
-from customers.dedup import _Index
+from customers.dedup import KeyIndex
 from customers.matching import edit_similarity, normalize_name, strip_legal_forms
 from customers.models import Customer, KeyPerson
 
@@ -155,8 +155,10 @@ _ROMAJI_RULES = (
     (re.compile(r"M(?=[BMP])"), "N"),
     (re.compile(r"OH(?![AEIOUY])"), "O"),
 )
-# Long vowels: written out, doubled, with H or not at all (ユウコ, YUUKO, YŪKO, YUKO).
-_LONG_VOWELS = ((re.compile(r"OU"), "O"), (re.compile(r"([AEIOU])\1+"), r"\1"))
+# Long O and U, which passports leave out: written out, doubled, with H or not at all
+# (ユウコ, YUUKO, YŪKO, YUKO; オオノ, OHNO, ONO). Long A, I and E stay, as passports
+# write them (IIDA, NIIMI): folding them would join アエ and エエ.
+_LONG_VOWELS = ((re.compile(r"OU"), "O"), (re.compile(r"([OU])\1+"), r"\1"))
 
 
 # --- keys ------------------------------------------------------------------------------
@@ -198,7 +200,7 @@ def _without_marks(text: str) -> str:
 def fold_romaji(text: str) -> str:
     """Return the comparable form of a romaji name, one spelling per sound.
 
-    Upper case, letters and digits only, Kunrei spellings in Hepburn, long vowels short:
+    Upper case, letters and digits only, Kunrei spellings in Hepburn, long O and U short:
     OHNO, ŌNO, OONO and ONO are one key, as are SHIN'ICHI and SINITI.
     """
     text = "".join(_LATIN_TOKEN.findall(_without_marks(text)))
@@ -241,9 +243,15 @@ def _kana_tokens(name: str) -> list[str]:
     return [token for token in _NOT_KATAKANA.split(text) if token]
 
 
-def _romaji_of_kana(tokens: list[str], individual: bool) -> set[str]:
-    romaji = [kana_to_romaji(token) for token in tokens]
-    return {key for key in (fold_romaji(joined) for joined in _orders(romaji, individual)) if key}
+def _romaji_of_kana(tokens: list[str]) -> set[str]:
+    """Return the romaji of a kana name in its own order.
+
+    Kana write the family name first; the other order comes from the Latin side, which
+    always has both. Swapping here too would let long vowels fold across the seam and
+    join two other names (ユイ ノハマ, ユイノ オオハマ: both YUINOHAMA).
+    """
+    key = fold_romaji("".join(kana_to_romaji(token) for token in tokens))
+    return {key} if key else set()
 
 
 def name_keys(name: str, *, individual: bool) -> set[str]:
@@ -255,7 +263,7 @@ def name_keys(name: str, *, individual: bool) -> set[str]:
         return _latin_keys(name, individual)
     keys = {key}
     if _KATAKANA.fullmatch(key):
-        keys |= _romaji_of_kana(_kana_tokens(name), individual)
+        keys |= _romaji_of_kana(_kana_tokens(name))
     return keys
 
 
@@ -286,8 +294,7 @@ def reading_keys(name: str, *, individual: bool) -> set[str]:
     """Return the machine reading of a name with kanji: hiragana, and lower-case romaji.
 
     Words come from the spaces in the name, or for an individual from pykakasi's split of
-    an unspaced name into exactly two words (family, given), so both orders are known.
-    A one-kanji given name gets its usual name readings too (学: マナブ as well as the ガク
+    an unspaced name into exactly two words (family, given). A one-kanji given name gets its usual name readings too (学: マナブ as well as the ガク
     pykakasi reads), since a dictionary reads a lone kanji as a word, not as a name.
     """
     if not name or not _KANJI.search(name):
@@ -311,7 +318,7 @@ def reading_keys(name: str, *, individual: bool) -> set[str]:
             continue
         keys.add(jaconv.kata2hira(reading))
         pieces = [piece for token in tokens for piece in _NOT_KATAKANA.split(token) if piece]
-        keys |= {key.lower() for key in _romaji_of_kana(pieces, individual)}
+        keys |= {key.lower() for key in _romaji_of_kana(pieces)}
     return keys
 
 
@@ -447,6 +454,7 @@ class IndexedEntry:
     fingerprint: str
     has_name: bool
     has_kana: bool
+    any_kana: bool
     has_reading: bool
     guessed: frozenset[str]
 
@@ -503,16 +511,17 @@ class _Evidence:
 
 
 class _Profile:
-    """What one side wrote: a spelled name (kanji), kana, a reading in kana or romaji."""
+    """What one side has: a spelled name (kanji), kana (written or guessed), a written reading."""
 
-    __slots__ = ("kana", "name", "reading")
+    __slots__ = ("any_kana", "kana", "name", "reading")
 
     def __init__(self) -> None:
-        self.name = self.kana = self.reading = False
+        self.name = self.kana = self.any_kana = self.reading = False
 
     def note(self, space: int, machine: bool) -> None:
         self.name |= space == NAME
         self.kana |= space == READING and not machine
+        self.any_kana |= space == READING
         self.reading |= space != NAME and not machine
 
     @property
@@ -540,7 +549,8 @@ class ScreeningIndex:
         self._keys: list[str] = []
         self._spaces: list[int] = []
         self._postings: list[list[int]] = []
-        self._near = _Index()
+        self._fuzzy: list[bool] = []  # filed in the one-deletion neighbourhoods
+        self._near = KeyIndex()
         self._long = {
             NAME: _two_slip_length(NAME, self.floor),
             ROMAJI: _two_slip_length(ROMAJI, self.floor),
@@ -604,11 +614,12 @@ class ScreeningIndex:
                 fingerprint=fingerprint,
                 has_name=profile.name,
                 has_kana=profile.kana,
+                any_kana=profile.any_kana,
                 has_reading=profile.reading,
                 guessed=guessed,
             )
         )
-        for space, canonical, _machine in classified:
+        for space, canonical, machine in classified:
             kid = self._key_ids.get(canonical)
             if kid is None:
                 kid = len(self._keys)
@@ -616,10 +627,14 @@ class ScreeningIndex:
                 self._keys.append(canonical)
                 self._spaces.append(space)
                 self._postings.append([])
-                if space != READING and len(canonical) >= MIN_FUZZY_LENGTH:
-                    self._near.add_with_deletions(canonical, kid)
-                    if len(canonical) >= self._long[space]:
-                        long_keys[space].append((canonical, kid))
+                self._fuzzy.append(False)
+            # Only written keys are met within a slip: a slip from a guess proves nothing.
+            fuzzy = space != READING and not machine and len(canonical) >= MIN_FUZZY_LENGTH
+            if fuzzy and not self._fuzzy[kid]:
+                self._fuzzy[kid] = True
+                self._near.add_with_deletions(canonical, kid)
+                if len(canonical) >= self._long[space]:
+                    long_keys[space].append((canonical, kid))
             postings = self._postings[kid]
             if not postings or postings[-1] != position:
                 postings.append(position)
@@ -651,13 +666,13 @@ class ScreeningIndex:
             found.extend(ids[max(0, at - WINDOW) : at + WINDOW])
         return found
 
-    def _candidates(self, space: int, key: str) -> dict[int, float]:
-        """Return the indexed keys of ``space`` near ``key`` with their similarity."""
+    def _candidates(self, space: int, key: str, *, fuzzy: bool) -> dict[int, float]:
+        """Return the indexed keys of ``space`` equal or (if ``fuzzy``) near ``key``."""
         found: dict[int, float] = {}
         kid = self._key_ids.get(key)
         if kid is not None:
             found[kid] = 1.0
-        if space == READING or len(key) < MIN_FUZZY_LENGTH:
+        if not fuzzy or space == READING or len(key) < MIN_FUZZY_LENGTH:
             return found
         nearby = self._near_ids(key)
         if len(key) >= self._long[space] - 2:
@@ -680,7 +695,7 @@ class ScreeningIndex:
         for raw in subject.keys:
             space, key, machine = _classify(raw)
             profile.note(space, machine)
-            for kid, similarity in self._candidates(space, key).items():
+            for kid, similarity in self._candidates(space, key, fuzzy=not machine).items():
                 other = self._keys[kid]
                 for position in self._postings[kid]:
                     found = evidence[position]
@@ -718,10 +733,15 @@ class ScreeningIndex:
         not heard. Kana against kana is compared exactly: one kana apart is another name
         (ユウコ, ユキコ), so fuzzy romaji counts only where one side was written in Latin.
         """
-        exact_written = found.name == 1.0 or found.reading == 3
+        reading = found.reading
+        if reading > 1 and found.reading_key.isascii() and profile.any_kana and entry.any_kana:
+            # Equal in romaji, not in kana: romaji drops long vowels and the break after ン
+            # (ユウキ and ユキ, アノ and アンオ), so it is a lead, worth one level less.
+            reading -= 1
+        exact_written = found.name == 1.0 or reading == 3
         # Two guesses agreeing count only where nobody wrote a reading (髙橋一朗, 高橋一郎).
         unread = not profile.reading and not entry.has_reading
-        guessed_exact = found.reading == 2 or (found.reading == 1 and unread)
+        guessed_exact = reading == 2 or (reading == 1 and unread)
         complete = profile.complete and entry.has_name and entry.has_reading
         romaji = found.romaji if not (profile.kana and entry.has_kana) else 0.0
         if exact_written:
@@ -733,7 +753,8 @@ class ScreeningIndex:
         else:
             name_score = max(found.name, romaji)
         mismatch = subject.individual is not None and subject.individual != entry.individual
-        if mismatch and not exact_written:
+        same_name = found.name == 1.0 or (reading == 3 and not found.reading_key.isascii())
+        if mismatch and not same_name:
             return None  # a company and a listed person (or the reverse) need the same name
         bonus, dob_reason = 0.0, ""
         if entry.individual and subject.date_of_birth is not None:
@@ -803,12 +824,13 @@ class ScreeningIndex:
 
 
 def _active_lists() -> list[tuple[int, int]]:
+    """Return (id, version) of every active list, by id."""
     return list(
         Watchlist.objects.filter(is_active=True).order_by("pk").values_list("pk", "version")
     )
 
 
-def _active_entries():
+def _active_entries() -> QuerySet[WatchlistEntry]:
     return WatchlistEntry.objects.filter(is_active=True, watchlist__is_active=True).order_by("pk")
 
 

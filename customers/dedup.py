@@ -436,7 +436,7 @@ def load_keys(customer_ids: Iterable[int] | None = None) -> list[CustomerKeys]:
     ]
 
 
-class _Index:
+class KeyIndex:
     """Positions filed by key, built for millions of keys of which few are shared.
 
     Each key first maps to one position; a list is made only when a second position
@@ -475,8 +475,8 @@ def _blocks(keys: Sequence[CustomerKeys], threshold: float) -> Iterator[list[int
     # one character shorter.
     one_slip = next((n for n in range(1, 200) if max_edits(n, threshold) >= 1), 200) - 1
     # One index per kind of key, so a phone number never meets a name.
-    names, readings, near_names, near_readings = (_Index() for _ in range(4))
-    numbers, phones, addresses, accounts = (_Index() for _ in range(4))
+    names, readings, near_names, near_readings = (KeyIndex() for _ in range(4))
+    numbers, phones, addresses, accounts = (KeyIndex() for _ in range(4))
     for position, k in enumerate(keys):
         if k.name_key:
             names.add(k.name_key, position)

@@ -112,3 +112,17 @@ class TestConnectionLifecycle:
                 credentials_ref="p@ssw0rd", allowed_ips="10.0.0.0/8\nnot-an-ip", responsible=None
             ).full_clean(exclude=["responsible", "status"])
         assert {"credentials_ref", "allowed_ips"} <= set(error.value.message_dict)
+
+
+@pytest.mark.django_db
+def test_refresh_watchlist_keys_recomputes_stale_keys(capsys):
+    from django.core.management import call_command
+
+    from compliance.models import WatchlistEntry
+
+    entry = WatchlistEntryFactory(name="黒田興業", entry_type="entity")
+    WatchlistEntry.objects.filter(pk=entry.pk).update(match_keys=[], fingerprint="stale")
+    call_command("refresh_watchlist_keys")
+    entry.refresh_from_db()
+    assert entry.match_keys and entry.fingerprint != "stale"
+    assert "1 件" in capsys.readouterr().out

@@ -79,7 +79,12 @@ class TestKeys:
     @pytest.mark.django_db
     def test_a_kanji_name_without_reading_gets_a_machine_reading(self):
         entry = WatchlistEntryFactory(name="渡辺 直樹", name_kana="")
-        assert {"わたなべなおき", "watanabenaoki", "naokiwatanabe"} <= set(entry.match_keys)
+        assert {"わたなべなおき", "watanabenaoki"} <= set(entry.match_keys)
+
+    @pytest.mark.django_db
+    def test_latin_names_lose_their_macrons_and_come_in_both_orders(self):
+        entry = WatchlistEntryFactory(name="Yūko Ōno", name_kana="")
+        assert {"YUKONO", "ONOYUKO"} <= set(entry.match_keys)
 
     @pytest.mark.django_db
     def test_an_entity_loses_its_legal_form_and_keeps_its_word_order(self):
@@ -148,6 +153,24 @@ class TestVariantNames:
         run = screen_customer(customer=customer, job="test")
         assert run.hits_opened == 1
         assert customer.screening_hits.get().entry == entry
+
+    def test_a_long_vowel_written_another_way_in_kana_hits(self):
+        _run, hits = screen_person(
+            "オーノ ユーコ", "オーノ ユーコ", name="大野 優子", name_kana="オオノ ユウコ"
+        )
+        assert hits.count() == 1
+
+    def test_names_equal_only_in_romaji_are_not_enough_when_both_wrote_kana(self):
+        # ユウキ and ユキ are both YUKI in a passport; the kanji and the kana tell them apart.
+        _run, hits = screen_person(
+            "山江 悠貴", "ヤマエ ユウキ", name="山江 優紀", name_kana="ヤマエ ユキ"
+        )
+        assert not hits.exists()
+
+    def test_a_guessed_reading_equal_only_in_romaji_does_not_hit(self):
+        # 詩乃 is read シノ; シンオ is SHINO in romaji too, but not the same kana.
+        _run, hits = screen_person("高内 詩乃", "", name="高内 慎夫", name_kana="タカウチ シンオ")
+        assert not hits.exists()
 
     def test_an_unrelated_name_does_not_hit(self):
         run, hits = screen_person("中村 花子", "ナカムラ ハナコ", **TARO)
@@ -321,6 +344,19 @@ class TestScreenCustomer:
         run, _hits = screen_person("山田太郎", "ヤマダタロウ", name="無関係 一郎")
         assert run.hits_opened == 0
         assert str(inactive.pk) not in run.list_versions
+
+    def test_the_cached_index_is_kept_until_a_list_or_entry_changes(self):
+        entry = WatchlistEntryFactory(**TARO)
+        first = screening.get_index()
+        assert screening.get_index() is first
+        entry.aliases = ["山田 太朗"]
+        refresh_entry_keys(entry)
+        entry.save()
+        second = screening.get_index()
+        assert second is not first and screening.get_index() is second
+        entry.watchlist.version += 1
+        entry.watchlist.save()
+        assert screening.get_index() is not second
 
     def test_blocking_compares_only_near_keys(self, monkeypatch):
         WatchlistEntryFactory.create_batch(

@@ -12,12 +12,13 @@ import os
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from collections.abc import Callable, Iterator
-from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
+
+from accounts.demo import seed_users
+from core.demo import DemoOptions
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -57,8 +58,9 @@ def browser() -> Iterator:
 
 @pytest.fixture
 def demo_users(transactional_db) -> None:
-    """Create the eight demo users (username = role code, password demo-pass)."""
-    call_command("seed_demo", stdout=StringIO())
+    """Create the eight demo users (username = role code, password demo-pass), as seed_demo does."""
+    # Only the users: the demo customers, KYC and hits of seed_demo would crowd every screen.
+    seed_users(DemoOptions(), log=lambda message: None)
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ class TestHitReview:
         expect(page.get_by_test_id("clearance-status")).to_have_text("取引不可")
 
         page.goto("/compliance/")
-        page.get_by_test_id("open-hits").get_by_role("link").first.click()
+        page.get_by_test_id("open-hits").get_by_role("link", name="黒田興業").first.click()
         expect(page.get_by_test_id("side-by-side")).to_contain_text("黒田興業")
         page.get_by_label("誤検知").check()
         page.locator("textarea[name=reason]").fill("所在地・代表者が異なる別法人")
