@@ -10,22 +10,20 @@ the list between preview and confirmation.
 from __future__ import annotations
 
 import json
-import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from core.uploads import UploadStash, check_spreadsheet, clean_token
 
 from .choices import EntryType
 from .models import Watchlist
@@ -46,11 +44,8 @@ from .watchlist_import import (
 )
 
 SESSION_KEY = "watchlist_imports"
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-STALE_AFTER_SECONDS = 24 * 60 * 60  # an unconfirmed upload is removed after a day
 PREVIEW_ROWS = 500  # rows shown in the table; every error is listed above it regardless
 DELISTED_SHOWN = 200
-ALLOWED_SUFFIXES = (".xlsx", ".csv")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -81,16 +76,7 @@ class WatchlistUploadForm(forms.Form):
     )
 
     def clean_file(self) -> UploadedFile:
-        """Refuse other formats and oversized files before anything is stored."""
-        upload = self.cleaned_data["file"]
-        if not upload.name.lower().endswith(ALLOWED_SUFFIXES):
-            raise ValidationError(_("Upload an Excel (.xlsx) or CSV file."))
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise ValidationError(
-                _("The file is larger than %(size)s MB.")
-                % {"size": MAX_UPLOAD_BYTES // (1024 * 1024)}
-            )
-        return upload
+        return check_spreadsheet(self.cleaned_data["file"])
 
 
 class WatchlistConfirmForm(forms.Form):
@@ -103,11 +89,7 @@ class WatchlistConfirmForm(forms.Form):
     previewed_mapping = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def clean_token(self) -> str:
-        """Return the token as a normalised uuid hex, so it can only name a stashed file."""
-        try:
-            return uuid.UUID(self.cleaned_data["token"]).hex
-        except ValueError:
-            raise ValidationError(_("The uploaded file has expired; upload it again.")) from None
+        return clean_token(self.cleaned_data["token"])
 
 
 class ColumnMappingForm(forms.Form):
@@ -134,52 +116,19 @@ class ColumnMappingForm(forms.Form):
         return {name: value for name, value in self.cleaned_data.items() if value}
 
 
-def _stash_dir() -> Path:
-    """Return where uploads wait between preview and confirmation."""
-    return Path(settings.MEDIA_ROOT) / "imports"
-
-
-def _purge_stale() -> None:
-    """Remove uploads nobody confirmed within a day (abandoned previews)."""
-    directory = _stash_dir()
-    if not directory.is_dir():
-        return
-    limit = time.time() - STALE_AFTER_SECONDS
-    for path in directory.iterdir():
-        if path.is_file() and path.stat().st_mtime < limit:
-            path.unlink(missing_ok=True)
+STASH = UploadStash(SESSION_KEY)
 
 
 def _stash(request: HttpRequest, upload: UploadedFile, choices: dict[str, Any]) -> str:
-    """Keep the upload until it is confirmed; return the uuid the preview page carries."""
-    _purge_stale()
-    token = uuid.uuid4().hex
-    directory = _stash_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    with (directory / token).open("wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    stashed = request.session.get(SESSION_KEY, {})
-    stashed[token] = {"filename": upload.name[:200], **choices}
-    request.session[SESSION_KEY] = stashed
-    return token
+    return STASH.put(request, upload, choices)
 
 
 def _stashed(request: HttpRequest, token: str) -> tuple[Path, dict[str, Any]] | None:
-    """Return the stashed file and what was chosen with it, if this session uploaded it."""
-    info = request.session.get(SESSION_KEY, {}).get(token)
-    path = _stash_dir() / token  # token is a normalised uuid hex: no path can be smuggled in
-    if info is None or not path.is_file():
-        return None
-    return path, info
+    return STASH.get(request, token)
 
 
 def _discard(request: HttpRequest, token: str) -> None:
-    """Remove a confirmed upload and forget its uuid."""
-    (_stash_dir() / token).unlink(missing_ok=True)
-    stashed = request.session.get(SESSION_KEY, {})
-    stashed.pop(token, None)
-    request.session[SESSION_KEY] = stashed
+    STASH.discard(request, token)
 
 
 def _parse(

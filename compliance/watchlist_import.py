@@ -98,6 +98,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from core.audit import audit_log
 from core.exceptions import DomainError
 from core.text import collapse_spaces, hiragana_to_katakana, nfkc, strip_punctuation
+from core.uploads import cell_plain, cell_text
 from customers.matching import normalize_name
 
 from .choices import EntryType
@@ -515,42 +516,20 @@ def _sheets(
 # Reading cells ----------------------------------------------------------------------------
 
 
-def _text(value: Any) -> str:
-    """Return a cell as the text the user typed (numbers without a trailing .0)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return (
-            value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
-        )
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def _plain(value: Any) -> str:
-    """Return a cell's text width-folded (全角英数 → 半角), trimmed, spaces collapsed."""
-    return collapse_spaces(nfkc(_text(value)))
-
-
 def _is_blank_word(text: str) -> bool:
     return nfkc(text).strip().upper() in _BLANK_WORDS
 
 
 def _header_key(value: Any) -> str:
     """Return a header folded so 「生 年 月 日」, 「ＩＤ番号」 or 「氏名 *」 still match."""
-    text = re.sub(r"[\s\u3000]+", "", nfkc(_text(value)))
+    text = re.sub(r"[\s\u3000]+", "", nfkc(cell_text(value)))
     text = re.sub(r"(\*|※|\(必須\)|必須)$", "", text)
     return strip_punctuation(text).upper()
 
 
 def _header_text(value: Any) -> str:
     """Return a header as the user reads it in the file (line breaks and runs of spaces folded)."""
-    return collapse_spaces(_text(value))
+    return collapse_spaces(cell_text(value))
 
 
 _ERA_START = {"明治": 1867, "大正": 1911, "昭和": 1925, "平成": 1988, "令和": 2018}
@@ -635,7 +614,7 @@ def _parse_birth(value: Any) -> tuple[date | None, int | None]:
         return _check_birth(value, value.year)
     if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
         raise _CellError(_birth_hint())
-    text = _plain(value)  # a number: 1970 (a year) or 19700301
+    text = cell_plain(value)  # a number: 1970 (a year) or 19700301
     if _is_blank_word(text):
         return None, None
     parsed = _read_date(text)
@@ -656,7 +635,7 @@ def _parse_date(value: Any) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    text = _plain(value)
+    text = cell_plain(value)
     if _is_blank_word(text):
         return None
     parsed = _read_date(text)
@@ -667,7 +646,7 @@ def _parse_date(value: Any) -> date | None:
 
 def _pieces(value: Any) -> list[str]:
     """Return the alternatives of a MOF cell: lines, 、 ; 又は, (a) (b) … markers."""
-    text = nfkc(_text(value))
+    text = nfkc(cell_text(value))
     pieces = [collapse_spaces(piece).strip("()（） ") for piece in _MOF_SPLIT.split(text)]
     return [piece for piece in pieces if piece and not _is_blank_word(piece)]
 
@@ -721,7 +700,7 @@ def _lenient_date(value: Any) -> date | None:
 
 def _parse_entry_type(value: Any) -> str:
     """Read 種別: 個人 or 団体 (法人, 組織 … also mean an entity), or the stored codes."""
-    text = _plain(value).upper()
+    text = cell_plain(value).upper()
     if text in ("個人", "個人名", "自然人", "人", EntryType.INDIVIDUAL.upper(), "PERSON"):
         return EntryType.INDIVIDUAL
     if text in (
@@ -741,13 +720,13 @@ def _parse_entry_type(value: Any) -> str:
 
 def _parse_name(value: Any) -> str:
     """Read a name as typed (㈱, 全角 kept: screening folds them), spaces collapsed."""
-    text = collapse_spaces(_text(value))
+    text = collapse_spaces(cell_text(value))
     return "" if _is_blank_word(text) else text
 
 
 def _parse_kana(value: Any) -> str:
     """Read フリガナ as katakana: hiragana and half-width kana are converted."""
-    text = hiragana_to_katakana(_plain(value))
+    text = hiragana_to_katakana(cell_plain(value))
     if _is_blank_word(text):
         return ""
     if not re.fullmatch(r"[\u30a0-\u30ff\s=＝]+", text):
@@ -757,22 +736,22 @@ def _parse_kana(value: Any) -> str:
 
 def _parse_aliases(value: Any) -> list[str]:
     """Read 別名: several names in one cell, separated by 、 ; or line breaks."""
-    names = [collapse_spaces(part) for part in _ALIAS_SPLIT.split(nfkc(_text(value)))]
+    names = [collapse_spaces(part) for part in _ALIAS_SPLIT.split(nfkc(cell_text(value)))]
     return list(dict.fromkeys(name for name in names if name and not _is_blank_word(name)))
 
 
 def _parse_plain(value: Any) -> str:
-    text = _plain(value)
+    text = cell_plain(value)
     return "" if _is_blank_word(text) else text
 
 
 def _parse_as_typed(value: Any) -> str:
-    text = collapse_spaces(_text(value))
+    text = collapse_spaces(cell_text(value))
     return "" if _is_blank_word(text) else text
 
 
 def _parse_remarks(value: Any) -> str:
-    return _text(value)
+    return cell_text(value)
 
 
 _PARSERS = {
@@ -863,14 +842,14 @@ def _cells_by_key(cells: tuple[Any, ...], binding: _Binding) -> dict[str, tuple[
     found: dict[str, tuple[str, Any]] = {}
     for index, (key, header) in binding.columns.items():
         value = cells[index] if index < len(cells) else None
-        if key not in found or (_text(found[key][1]) == "" and _text(value) != ""):
+        if key not in found or (cell_text(found[key][1]) == "" and cell_text(value) != ""):
             found[key] = (header, value)
     return found
 
 
 def _raw_cells(cells: tuple[Any, ...], binding: _Binding) -> dict[str, str]:
     return {
-        header: _text(cells[index]) if index < len(cells) else ""
+        header: cell_text(cells[index]) if index < len(cells) else ""
         for index, (_key, header) in binding.columns.items()
     }
 
@@ -929,7 +908,7 @@ class _FieldLayout(_Layout):
                     row.fields["date_of_birth"], row.fields["birth_year"] = _parse_birth(value)
                     row.sources["birth_year"] = header
                     row.provided.add("birth_year")
-                elif name == "entry_type" and _text(value) == "" and self.default_type:
+                elif name == "entry_type" and cell_text(value) == "" and self.default_type:
                     row.fields[name] = self.default_type
                 else:
                     row.fields[name] = _PARSERS[name](value)
@@ -988,7 +967,7 @@ class _MofLayout(_Layout):
         values: dict[str, list[tuple[str, Any]]] = {}
         for index, (role, header) in binding.columns.items():
             value = cells[index] if index < len(cells) else None
-            if _text(value) != "":
+            if cell_text(value) != "":
                 values.setdefault(role, []).append((header, value))
         japanese = [line for _h, v in values.get("name_ja", []) for line in _lines(v)]
         english = [line for _h, v in values.get("name_en", []) for line in _lines(v)]
@@ -1049,12 +1028,12 @@ class _MofLayout(_Layout):
 
 def _lines(value: Any) -> list[str]:
     """Return the non-blank lines of a cell (a MOF name cell stacks several names)."""
-    lines = [collapse_spaces(line) for line in _text(value).splitlines()]
+    lines = [collapse_spaces(line) for line in cell_text(value).splitlines()]
     return [line for line in lines if line and not _is_blank_word(line)]
 
 
 def _joined(value: Any) -> str:
-    return " / ".join(_lines(value)) or _text(value)
+    return " / ".join(_lines(value)) or cell_text(value)
 
 
 def _header_key_label(header: str) -> str:
@@ -1091,7 +1070,7 @@ def _section_type(title: str) -> str:
 
 
 def _is_blank(cells: Iterable[Any]) -> bool:
-    return all(_text(cell) == "" for cell in cells)
+    return all(cell_text(cell) == "" for cell in cells)
 
 
 def guess_mapping(headers: Iterable[str]) -> dict[str, str]:

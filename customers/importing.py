@@ -32,6 +32,7 @@ from core.audit import audit_log
 from core.exceptions import DomainError
 from core.money import format_yen
 from core.text import collapse_spaces, hiragana_to_katakana, nfkc, strip_punctuation
+from core.uploads import cell_plain, cell_text
 
 from .choices import PREFECTURES, CustomerKind, Industry
 from .dedup import probe_keys, similar_customers, similar_customers_bulk
@@ -364,31 +365,9 @@ def _file_kind(data: bytes, filename: str) -> str:
 # Reading cells -----------------------------------------------------------------------------
 
 
-def _text(value: Any) -> str:
-    """Return a cell as the text the user typed (numbers without a trailing .0)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return (
-            value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
-        )
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def _plain(value: Any) -> str:
-    """Return a cell's text width-folded (全角英数 → 半角), trimmed, spaces collapsed."""
-    return collapse_spaces(nfkc(_text(value)))
-
-
 def _parse_kind(value: Any) -> str:
     """Read 種別: the template's words, or the stored code from an API-made file."""
-    text = _plain(value)
+    text = cell_plain(value)
     if text in ("", "法人", CustomerKind.CORPORATION):
         return CustomerKind.CORPORATION
     if text in ("個人事業主", "個人", CustomerKind.SOLE_PROPRIETOR):
@@ -398,18 +377,18 @@ def _parse_kind(value: Any) -> str:
 
 def _parse_kana(value: Any) -> str:
     """Read 商号カナ as the register stores it: half-width kana and hiragana become katakana."""
-    return hiragana_to_katakana(_plain(value))
+    return hiragana_to_katakana(cell_plain(value))
 
 
 def _parse_corporate_number(value: Any) -> str | None:
     """Read 法人番号 without spaces or hyphens; the model checks the digits."""
-    text = re.sub(r"[\s\-]", "", _plain(value))
+    text = re.sub(r"[\s\-]", "", cell_plain(value))
     return text or None
 
 
 def _parse_invoice_number(value: Any) -> str | None:
     """Read インボイス番号; 13 bare digits get their T, as people often drop it."""
-    text = re.sub(r"[\s\-]", "", _plain(value)).upper()
+    text = re.sub(r"[\s\-]", "", cell_plain(value)).upper()
     if re.fullmatch(r"\d{13}", text):
         text = f"T{text}"
     return text or None
@@ -434,7 +413,7 @@ def _industry_lookup() -> dict[str, str]:
 
 def _parse_industry(value: Any) -> str:
     """Read 業種 as a JSIC letter, "I 卸売業…", or the Japanese (or UI) name."""
-    text = _plain(value)
+    text = cell_plain(value)
     if not text:
         return ""
     letter = re.fullmatch(r"([A-Ta-t])(?:[\s:.)、]+.*)?", text)
@@ -454,7 +433,7 @@ def _parse_year_month(value: Any) -> date | None:
         return value.date().replace(day=1)
     if isinstance(value, date):
         return value.replace(day=1)
-    text = _plain(value)
+    text = cell_plain(value)
     match = re.fullmatch(
         r"(\d{4})\s*(?:[-/.年])\s*(\d{1,2})(?:\s*月)?(?:[-/.]\d{1,2}(?:日)?)?", text
     )
@@ -480,7 +459,7 @@ def _parse_yen(value: Any) -> int | None:
                 _("Amounts are in whole yen; %(value)s has a fraction of a yen.") % {"value": value}
             )
         return int(value)
-    text = re.sub(r"[\s,]", "", _plain(value))
+    text = re.sub(r"[\s,]", "", cell_plain(value))
     text = re.sub(r"^[△▲]", "-", text)  # Japanese accounts write negatives with a triangle
     text = re.sub(r"^(-?)[¥\\]", r"\1", text)
     text = text.removesuffix("円")
@@ -490,7 +469,7 @@ def _parse_yen(value: Any) -> int | None:
     if match.group(2) and int(match.group(2)):
         raise _CellError(
             _("Amounts are in whole yen; %(value)s has a fraction of a yen.")
-            % {"value": _text(value)}
+            % {"value": cell_text(value)}
         )
     return int(match.group(1))
 
@@ -503,7 +482,7 @@ def _parse_count(value: Any) -> int | None:
         return int(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    text = re.sub(r"[\s,]", "", _plain(value))
+    text = re.sub(r"[\s,]", "", cell_plain(value))
     text = re.sub(r"[人名]$", "", text)
     if not re.fullmatch(r"\d+", text):
         raise _CellError(_("Enter a whole number."))
@@ -514,7 +493,7 @@ def _parse_month(value: Any) -> int | None:
     """Read 決算月 as 1–12, allowing "3月"."""
     if value is None or value == "":
         return None
-    text = re.sub(r"月$", "", _plain(value))
+    text = re.sub(r"月$", "", cell_plain(value))
     if not re.fullmatch(r"\d{1,2}", text) or not 1 <= int(text) <= 12:
         raise _CellError(_("Enter a month from 1 to 12."))
     return int(text)
@@ -526,7 +505,7 @@ def _parse_postal_code(value: Any) -> str:
         # Excel drops the leading zero of a postal code stored as a number (060-0001 → 600001).
         text = f"{int(value):07d}"
     else:
-        text = re.sub(r"[\s〒]", "", _plain(value))
+        text = re.sub(r"[\s〒]", "", cell_plain(value))
     if re.fullmatch(r"\d{7}", text):
         return f"{text[:3]}-{text[3:]}"
     return text
@@ -534,7 +513,7 @@ def _parse_postal_code(value: Any) -> str:
 
 def _parse_prefecture(value: Any) -> str:
     """Read 都道府県, completing "東京" to "東京都" when that is unambiguous."""
-    text = _plain(value)
+    text = cell_plain(value)
     if not text or text in PREFECTURES:
         return text
     for suffix in ("都", "道", "府", "県"):
@@ -548,14 +527,14 @@ def _parse_phone(value: Any) -> str:
     if isinstance(value, int | float) and not isinstance(value, bool):
         # A phone number stored as a number has lost its leading 0.
         return f"0{int(value)}"
-    return _plain(value)
+    return cell_plain(value)
 
 
 def _parse_flag(value: Any) -> bool:
     """Read 利用会社 / 売掛先: the marks people use in Japanese sheets for yes and no."""
     if isinstance(value, bool):
         return value
-    text = _plain(value).upper()
+    text = cell_plain(value).upper()
     if text in TRUE_MARKS:
         return True
     if text in FALSE_MARKS:
@@ -567,7 +546,7 @@ def _parse_flag(value: Any) -> bool:
 
 def _parse_transfer_names(value: Any) -> list[str]:
     """Read 振込名義カナ: several names in one cell, de-duplicated, each within the model's length."""
-    names = [collapse_spaces(nfkc(part)) for part in _TRANSFER_SEPARATORS.split(_text(value))]
+    names = [collapse_spaces(nfkc(part)) for part in _TRANSFER_SEPARATORS.split(cell_text(value))]
     names = [name for name in names if name]
     limit = TransferName._meta.get_field("name").max_length
     if any(len(name) > limit for name in names):
@@ -577,7 +556,7 @@ def _parse_transfer_names(value: Any) -> list[str]:
 
 def _parse_as_typed(value: Any) -> str:
     """Read a name or address as typed (㈱, 全角英字 kept): 名寄せ folds them when comparing."""
-    return collapse_spaces(_text(value))
+    return collapse_spaces(cell_text(value))
 
 
 _PARSERS = {
@@ -613,7 +592,7 @@ _FALLBACK = {
 
 def _header_key(value: Any) -> str:
     """Return a header folded so "商号 *" or full-width variants still match."""
-    text = _plain(value).replace(" ", "")
+    text = cell_plain(value).replace(" ", "")
     return re.sub(r"(\*|※|\(必須\))$", "", text)
 
 
@@ -630,7 +609,7 @@ def _read_header(cells: tuple[Any, ...], preview: ImportPreview) -> dict[int, st
         if header is None:
             preview.warnings.append(
                 _("The column %(column)s is not in the template and was ignored.")
-                % {"column": _text(cell)}
+                % {"column": cell_text(cell)}
             )
             continue
         if header in seen:
@@ -663,7 +642,7 @@ def _read_header(cells: tuple[Any, ...], preview: ImportPreview) -> dict[int, st
 
 def _parse_row(number: int, raw: dict[str, Any]) -> ParsedRow:
     """Read one row's cells into Customer fields, collecting an error per unreadable cell."""
-    parsed = ParsedRow(row=number, cells={header: _text(raw.get(header)) for header in HEADERS})
+    parsed = ParsedRow(row=number, cells={header: cell_text(raw.get(header)) for header in HEADERS})
     for column in COLUMNS:
         parser = _PARSERS.get(column.field, _parse_as_typed)
         try:
@@ -750,7 +729,7 @@ def _find_candidates(rows: list[ParsedRow]) -> None:
 
 def _is_blank(cells: Iterable[Any]) -> bool:
     """Return True for a row with nothing in it (skipped, but still counted in numbering)."""
-    return all(_text(cell) == "" for cell in cells)
+    return all(cell_text(cell) == "" for cell in cells)
 
 
 def _read_rows(preview: ImportPreview, data: bytes, kind: str) -> None:
