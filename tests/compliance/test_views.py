@@ -111,3 +111,17 @@ class TestScreens:
             detail + "transition/", {"transition": "start_technical_review", "comment": "審査開始"}
         )
         assert "技術審査" in client.get(detail).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_admin_role_edits_the_kyc_policy_in_the_django_admin(role_client):
+    from compliance.models import KycPolicy
+
+    client = role_client("admin", is_staff=True)
+    policy = KycPolicy.objects.get(risk="high")
+    response = client.post(
+        f"/admin/compliance/kycpolicy/{policy.pk}/change/", {"risk": "high", "validity_months": 6}
+    )
+    assert response.status_code == 302
+    policy.refresh_from_db()
+    assert policy.validity_months == 6
