@@ -75,7 +75,6 @@ the audit trail shows the list was confirmed current on that day.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import logging
@@ -85,7 +84,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
 from typing import Any, BinaryIO
-from zipfile import BadZipFile
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -98,7 +96,16 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from core.audit import audit_log
 from core.exceptions import DomainError
 from core.text import collapse_spaces, hiragana_to_katakana, nfkc, strip_punctuation
-from core.uploads import cell_plain, cell_text
+from core.uploads import (
+    FileUnreadable,
+    RowError,
+    cell_plain,
+    cell_text,
+    file_kind,
+    read_bytes,
+    sheet_rows,
+    sheet_slug,
+)
 from customers.matching import normalize_name
 
 from .choices import EntryType
@@ -232,51 +239,6 @@ _MOF_NAME_ROLES = {"name_ja", "name_en"}
 # Errors and rows ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RowError:
-    """One problem in the file: the row as Excel numbers it, the file's column header, the message.
-
-    ``row`` 0 means the file as a whole; ``column`` "" the row as a whole; ``sheet`` is set
-    when the workbook has several sheets read (the MOF list).
-    """
-
-    row: int
-    column: str
-    message: str
-    sheet: str = ""
-
-    def __str__(self) -> str:
-        """Return the message naming sheet, row and column."""
-        return self.text
-
-    @property
-    def text(self) -> str:
-        """Return the message as the user reads it, naming sheet, row and column."""
-        if self.row and self.column:
-            text = _("Row %(row)s, %(column)s: %(message)s") % {
-                "row": self.row,
-                "column": self.column,
-                "message": self.message,
-            }
-        elif self.row:
-            text = _("Row %(row)s: %(message)s") % {"row": self.row, "message": self.message}
-        else:
-            text = self.message
-        if self.sheet:
-            return _("Sheet %(sheet)s: %(text)s") % {"sheet": self.sheet, "text": text}
-        return text
-
-    @property
-    def anchor(self) -> str:
-        """Return the id of the preview row this error belongs to."""
-        return f"row-{_slug(self.sheet)}{self.row}"
-
-
-def _slug(sheet: str) -> str:
-    """Return a short id-safe key for a sheet name (empty for a single-sheet file)."""
-    return f"{hashlib.sha1(sheet.encode()).hexdigest()[:6]}-" if sheet else ""
-
-
 class WatchlistImportRejected(DomainError):
     """The file has errors (or cannot change anything) and nothing was written."""
 
@@ -293,10 +255,6 @@ class WatchlistImportRejected(DomainError):
 
 class _CellError(ValueError):
     """A cell that cannot be read; carries the message for the row's error list."""
-
-
-class _FileUnreadable(Exception):
-    """The file itself cannot be read (encoding, damaged workbook, broken CSV quoting)."""
 
 
 @dataclass
@@ -323,7 +281,7 @@ class EntryRow:
     @property
     def anchor(self) -> str:
         """Return the id of this row in the preview table."""
-        return f"row-{_slug(self.sheet)}{self.row}"
+        return f"row-{sheet_slug(self.sheet)}{self.row}"
 
     @property
     def error_columns(self) -> set[str]:
@@ -427,90 +385,6 @@ class WatchlistPreview:
 
 
 # Reading the file ---------------------------------------------------------------------------
-
-
-def _read_bytes(file: UploadedFile | BinaryIO | bytes) -> bytes:
-    """Return the whole upload."""
-    if isinstance(file, bytes | bytearray):
-        return bytes(file)
-    if hasattr(file, "chunks"):
-        file.seek(0)
-        return b"".join(file.chunks())
-    if hasattr(file, "seek"):
-        file.seek(0)
-    return file.read()
-
-
-def _decode(data: bytes) -> str:
-    """Return CSV text: UTF-8 with or without BOM, else cp932 (Shift_JIS as Windows writes it)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp932")
-
-
-def _file_kind(data: bytes, filename: str) -> str:
-    """Return "xlsx" or "csv" from the content first (a renamed file still opens), else the name."""
-    lower = filename.lower()
-    if data.startswith(b"PK\x03\x04") or lower.endswith((".xlsx", ".xlsm")):
-        return "xlsx"
-    if lower.endswith((".csv", ".txt")):
-        return "csv"
-    return ""
-
-
-def _guarded(rows: Iterable[tuple[Any, ...]], kind: str) -> Iterator[tuple[Any, ...]]:
-    """Turn the readers' own exceptions into one error the user can act on."""
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        yield from rows
-    except UnicodeDecodeError as error:
-        raise _FileUnreadable(
-            _("The file could not be read as UTF-8 or Shift_JIS text.")
-        ) from error
-    except csv.Error as error:
-        raise _FileUnreadable(
-            _("The CSV file is malformed: %(error)s") % {"error": error}
-        ) from error
-    except (BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as error:
-        if kind != "xlsx":
-            raise
-        raise _FileUnreadable(_("The Excel file could not be opened.")) from error
-
-
-def _sheets(
-    data: bytes, kind: str, all_sheets: bool
-) -> Iterator[tuple[str, Iterator[tuple[Any, ...]]]]:
-    """Yield (sheet title, rows) — one unnamed sheet for CSV, the first or every sheet for Excel."""
-    if kind == "csv":
-        try:
-            text = _decode(data)
-        except UnicodeDecodeError as error:
-            raise _FileUnreadable(
-                _("The file could not be read as UTF-8 or Shift_JIS text.")
-            ) from error
-        reader = csv.reader(io.StringIO(text, newline=""))
-        yield "", _guarded((tuple(row) for row in reader), kind)
-        return
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as error:
-        raise _FileUnreadable(_("The Excel file could not be opened.")) from error
-    try:
-        worksheets = workbook.worksheets if all_sheets else workbook.worksheets[:1]
-        for sheet in worksheets:
-            # Some writers store a wrong sheet size; read what is actually there.
-            sheet.reset_dimensions()
-            title = sheet.title if all_sheets and len(workbook.worksheets) > 1 else ""
-            yield title, _guarded(sheet.iter_rows(values_only=True), kind)
-    finally:
-        workbook.close()
 
 
 # Reading cells ----------------------------------------------------------------------------
@@ -1107,19 +981,19 @@ def _custom_layout(mapping: Mapping[str, str]) -> _FieldLayout:
 
 def file_headers(file: UploadedFile | BinaryIO | bytes, filename: str) -> list[str]:
     """Return the headers of a file's first non-blank row (what a custom mapping offers)."""
-    data = _read_bytes(file)
-    kind = _file_kind(data, filename)
+    data = read_bytes(file)
+    kind = file_kind(data, filename)
     if not kind:
         return []
     try:
         return _first_header_row(data, kind)
-    except _FileUnreadable:
+    except FileUnreadable:
         return []
 
 
 def _first_header_row(data: bytes, kind: str) -> list[str]:
     """Return the first non-blank row's cells as headers (what a custom mapping chooses from)."""
-    for _title, rows in _sheets(data, kind, all_sheets=False):
+    for _title, rows in sheet_rows(data, kind, all_sheets=False):
         for cells in islice(rows, HEADER_SCAN_ROWS):
             if not _is_blank(cells):
                 return [_header_text(cell) for cell in cells if _header_text(cell)]
@@ -1276,7 +1150,7 @@ def parse_watchlist(
     and the entries a complete-list import would delist). Row numbers are those Excel
     shows; blank rows are counted, then skipped.
     """
-    data = _read_bytes(file)
+    data = read_bytes(file)
     preview = WatchlistPreview(
         filename=filename,
         file_format=file_format,
@@ -1286,13 +1160,13 @@ def parse_watchlist(
     if file_format not in FORMATS:
         preview.file_errors.append(RowError(0, "", _("Choose a file format.")))
         return preview
-    kind = _file_kind(data, filename)
+    kind = file_kind(data, filename)
     if not kind:
         preview.file_errors.append(RowError(0, "", _("Upload an Excel (.xlsx) or CSV file.")))
         return preview
     try:
         _read_file(preview, data, kind, mapping)
-    except _FileUnreadable as error:
+    except FileUnreadable as error:
         preview.rows = []
         preview.file_errors.append(RowError(0, "", str(error)))
     if preview.file_errors:
@@ -1335,7 +1209,7 @@ def _read_file(
             _INTERNAL_INDEX, required=tuple(c.field for c in COLUMNS if c.required)
         )
     found_any = False
-    for sheet, rows in _sheets(data, kind, all_sheets=layout.all_sheets):
+    for sheet, rows in sheet_rows(data, kind, all_sheets=layout.all_sheets):
         if _read_sheet(preview, layout, sheet, rows):
             found_any = True
             preview.sheets.append(sheet)

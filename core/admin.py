@@ -5,11 +5,8 @@ from django.contrib import admin
 from .models import Alert, AuditEvent
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ("id", "occurred_at", "actor_label", "action", "subject_repr")
-    list_filter = ("action",)
-    search_fields = ("actor_label", "action", "subject_repr")
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records kept for the audit trail: viewable by support staff, changed only by services."""
 
     def has_add_permission(self, request):
         return False
@@ -19,6 +16,13 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ("id", "occurred_at", "actor_label", "action", "subject_repr")
+    list_filter = ("action",)
+    search_fields = ("actor_label", "action", "subject_repr")
 
 
 @admin.register(Alert)

@@ -7,11 +7,17 @@ name it, and abandoned uploads are removed after a day.
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 import time
 import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
+from zipfile import BadZipFile
 
 from django import forms
 from django.conf import settings
@@ -130,3 +136,144 @@ class UploadStash:
         stashed = request.session.get(self.session_key, {})
         stashed.pop(token, None)
         request.session[self.session_key] = stashed
+
+
+# Reading spreadsheet files ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem in a file: the row as Excel numbers it, the file's column header, the message.
+
+    ``row`` 0 means the file as a whole; ``column`` "" the row as a whole; ``sheet`` is set
+    when a workbook has several sheets read.
+    """
+
+    row: int
+    column: str
+    message: str
+    sheet: str = ""
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def text(self) -> str:
+        """Return the message as the user reads it, naming sheet, row and column."""
+        if self.row and self.column:
+            text = _("Row %(row)s, %(column)s: %(message)s") % {
+                "row": self.row,
+                "column": self.column,
+                "message": self.message,
+            }
+        elif self.row:
+            text = _("Row %(row)s: %(message)s") % {"row": self.row, "message": self.message}
+        else:
+            text = self.message
+        if self.sheet:
+            return _("Sheet %(sheet)s: %(text)s") % {"sheet": self.sheet, "text": text}
+        return text
+
+    @property
+    def anchor(self) -> str:
+        """Return the id of the preview row this error belongs to."""
+        return f"row-{sheet_slug(self.sheet)}{self.row}"
+
+
+def sheet_slug(sheet: str) -> str:
+    """Return a short id-safe key for a sheet name (empty for a single-sheet file)."""
+    return f"{hashlib.sha1(sheet.encode()).hexdigest()[:6]}-" if sheet else ""
+
+
+class FileUnreadable(Exception):
+    """The file itself cannot be read (encoding, damaged workbook, broken CSV quoting)."""
+
+
+def read_bytes(file: UploadedFile | BinaryIO | bytes) -> bytes:
+    """Return the whole upload; the format is sniffed from its first bytes."""
+    if isinstance(file, bytes | bytearray):
+        return bytes(file)
+    if hasattr(file, "chunks"):
+        file.seek(0)
+        return b"".join(file.chunks())
+    if hasattr(file, "seek"):
+        file.seek(0)
+    return file.read()
+
+
+def file_kind(data: bytes, filename: str) -> str:
+    """Return "xlsx" or "csv" from the content first (a renamed file still opens), else the name."""
+    lower = filename.lower()
+    if data.startswith(b"PK\x03\x04") or lower.endswith((".xlsx", ".xlsm")):
+        return "xlsx"
+    if lower.endswith((".csv", ".txt")):
+        return "csv"
+    return ""
+
+
+def decode_csv(data: bytes) -> str:
+    """Return CSV text: UTF-8 with or without BOM, else cp932 (Shift_JIS as Windows writes it)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp932")
+
+
+def _guarded(rows: Iterable[tuple[Any, ...]], kind: str) -> Iterator[tuple[Any, ...]]:
+    """Turn the readers' own exceptions into one error the user can act on.
+
+    Only exceptions raised while reading are caught, never those of the row parsing that
+    consumes the rows, so a bug elsewhere is not reported as a damaged file.
+    """
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        yield from rows
+    except UnicodeDecodeError as error:
+        raise FileUnreadable(_("The file could not be read as UTF-8 or Shift_JIS text.")) from error
+    except csv.Error as error:
+        raise FileUnreadable(
+            _("The CSV file is malformed: %(error)s") % {"error": error}
+        ) from error
+    except (BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as error:
+        if kind != "xlsx":
+            raise
+        raise FileUnreadable(_("The Excel file could not be opened.")) from error
+
+
+def sheet_rows(
+    data: bytes, kind: str, *, all_sheets: bool = False
+) -> Iterator[tuple[str, Iterator[tuple[Any, ...]]]]:
+    """Yield (sheet title, rows): one unnamed sheet for CSV, the first or every Excel sheet.
+
+    Excel is streamed (read-only) so large files stay cheap; reading errors become
+    FileUnreadable with a message the user can act on.
+    """
+    if kind == "csv":
+        try:
+            text = decode_csv(data)
+        except UnicodeDecodeError as error:
+            raise FileUnreadable(
+                _("The file could not be read as UTF-8 or Shift_JIS text.")
+            ) from error
+        reader = csv.reader(io.StringIO(text, newline=""))
+        yield "", _guarded((tuple(row) for row in reader), kind)
+        return
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as error:
+        raise FileUnreadable(_("The Excel file could not be opened.")) from error
+    try:
+        worksheets = workbook.worksheets if all_sheets else workbook.worksheets[:1]
+        for sheet in worksheets:
+            # Some writers store a wrong sheet size; read what is actually there.
+            sheet.reset_dimensions()
+            title = sheet.title if all_sheets and len(workbook.worksheets) > 1 else ""
+            yield title, _guarded(sheet.iter_rows(values_only=True), kind)
+    finally:
+        workbook.close()

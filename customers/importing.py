@@ -11,16 +11,13 @@ the UI language, so that a file exported in one session re-imports in any other.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, BinaryIO
-from zipfile import BadZipFile
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -32,7 +29,15 @@ from core.audit import audit_log
 from core.exceptions import DomainError
 from core.money import format_yen
 from core.text import collapse_spaces, hiragana_to_katakana, nfkc, strip_punctuation
-from core.uploads import cell_plain, cell_text
+from core.uploads import (
+    FileUnreadable,
+    RowError,
+    cell_plain,
+    cell_text,
+    file_kind,
+    read_bytes,
+    sheet_rows,
+)
 
 from .choices import PREFECTURES, CustomerKind, Industry
 from .dedup import probe_keys, similar_customers, similar_customers_bulk
@@ -109,36 +114,6 @@ FALSE_MARKS = {"", "×", "✕", "X", "0", "いいえ", "FALSE", "NO", "N", "-", 
 _TRANSFER_SEPARATORS = re.compile(r"[、;；,，\n]")
 
 
-@dataclass(frozen=True)
-class RowError:
-    """One problem in the file: the row as Excel numbers it, the Japanese column, the message.
-
-    ``row`` 0 means the file as a whole; ``column`` "" means the row as a whole. (The name
-    shadows the builtin inside this module only; import the module, not the class.)
-    """
-
-    row: int
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        """Return the message naming row and column."""
-        return self.text
-
-    @property
-    def text(self) -> str:
-        """Return the message as the user reads it, naming row and column."""
-        if self.row and self.column:
-            return _("Row %(row)s, %(column)s: %(message)s") % {
-                "row": self.row,
-                "column": self.column,
-                "message": self.message,
-            }
-        if self.row:
-            return _("Row %(row)s: %(message)s") % {"row": self.row, "message": self.message}
-        return self.message
-
-
 class ImportRejected(DomainError):
     """The file has errors and the user did not ask for the valid rows only: nothing was written."""
 
@@ -153,10 +128,6 @@ class ImportRejected(DomainError):
 
 class _CellError(ValueError):
     """A cell that cannot be read; carries the Japanese message for the row's error list."""
-
-
-class _FileUnreadable(Exception):
-    """The file itself cannot be read (encoding, damaged workbook, broken CSV quoting)."""
 
 
 @dataclass
@@ -286,80 +257,6 @@ def _display(name: str, value: Any) -> str:
 
 
 # Reading the file ---------------------------------------------------------------------------
-
-
-def _read_bytes(file: UploadedFile | BinaryIO) -> bytes:
-    """Return the whole upload; the format is sniffed from its first bytes."""
-    if hasattr(file, "chunks"):
-        file.seek(0)
-        return b"".join(file.chunks())
-    if hasattr(file, "seek"):
-        file.seek(0)
-    return file.read()
-
-
-def _decode(data: bytes) -> str:
-    """Return CSV text: UTF-8 with or without BOM, else Shift_JIS (Excel's default on Windows)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        # cp932 is Shift_JIS as Windows writes it (with NEC and IBM extensions such as ①, ㈱).
-        return data.decode("cp932")
-
-
-def _csv_rows(data: bytes) -> Iterator[tuple[Any, ...]]:
-    """Yield CSV records; quoted cells may span lines, as Excel writes them."""
-    yield from (tuple(row) for row in csv.reader(io.StringIO(_decode(data), newline="")))
-
-
-def _xlsx_rows(data: bytes) -> Iterator[tuple[Any, ...]]:
-    """Yield the first sheet's rows as values, streaming (read-only) so large files stay cheap."""
-    from openpyxl import load_workbook
-
-    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    try:
-        sheet = workbook.worksheets[0]
-        # Some writers store a wrong sheet size; read what is actually there.
-        sheet.reset_dimensions()
-        yield from sheet.iter_rows(values_only=True)
-    finally:
-        workbook.close()
-
-
-def _guarded(rows: Iterator[tuple[Any, ...]], kind: str) -> Iterator[tuple[Any, ...]]:
-    """Turn the readers' own exceptions into one error the user can act on.
-
-    Only exceptions raised while reading are caught here, never those of the row parsing
-    that consumes the rows, so a bug elsewhere is not reported as a damaged file.
-    """
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        yield from rows
-    except UnicodeDecodeError as error:
-        raise _FileUnreadable(
-            _("The file could not be read as UTF-8 or Shift_JIS text.")
-        ) from error
-    except csv.Error as error:
-        raise _FileUnreadable(
-            _("The CSV file is malformed: %(error)s") % {"error": error}
-        ) from error
-    except (BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as error:
-        if kind != "xlsx":
-            raise
-        raise _FileUnreadable(_("The Excel file could not be opened.")) from error
-
-
-def _file_kind(data: bytes, filename: str) -> str:
-    """Return "xlsx" or "csv" from the content first (a renamed file still opens), else the name."""
-    lower = filename.lower()
-    if data.startswith(b"PK\x03\x04") or lower.endswith((".xlsx", ".xlsm")):
-        return "xlsx"
-    if lower.endswith((".csv", ".txt")):
-        return "csv"
-    return ""
 
 
 # Reading cells -----------------------------------------------------------------------------
@@ -733,8 +630,13 @@ def _is_blank(cells: Iterable[Any]) -> bool:
 
 
 def _read_rows(preview: ImportPreview, data: bytes, kind: str) -> None:
-    """Parse the header and every non-blank row into ``preview`` (no database access)."""
-    rows = _guarded(_xlsx_rows(data) if kind == "xlsx" else _csv_rows(data), kind)
+    """Parse the header and every non-blank row of the first sheet into ``preview``."""
+    for _title, rows in sheet_rows(data, kind):
+        _read_sheet(preview, rows)
+
+
+def _read_sheet(preview: ImportPreview, rows: Iterator[tuple[Any, ...]]) -> None:
+    """Parse one sheet (no database access)."""
     header = next(rows, None)
     if header is None:
         preview.file_errors.append(RowError(0, "", _("The file has no data rows.")))
@@ -760,15 +662,15 @@ def parse_customers(file: UploadedFile | BinaryIO, filename: str) -> ImportPrevi
 
     Row numbers are those Excel shows (header = row 1; blank rows are counted, then skipped).
     """
-    data = _read_bytes(file)
+    data = read_bytes(file)
     preview = ImportPreview(filename=filename, sha256=hashlib.sha256(data).hexdigest())
-    kind = _file_kind(data, filename)
+    kind = file_kind(data, filename)
     if not kind:
         preview.file_errors.append(RowError(0, "", _("Upload an Excel (.xlsx) or CSV file.")))
         return preview
     try:
         _read_rows(preview, data, kind)
-    except _FileUnreadable as error:
+    except FileUnreadable as error:
         preview.rows = []
         preview.file_errors.append(RowError(0, "", str(error)))
     if preview.file_errors:
