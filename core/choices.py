@@ -12,6 +12,7 @@ class AlertKind(models.TextChoices):
     RECEIVABLE_OVERDUE = "receivable_overdue", _("Receivable overdue")
     DEAL_STALLED = "deal_stalled", _("Deal stalled in stage")
     CREDIT_REVIEW_DUE = "credit_review_due", _("Credit review due")
+    CREDIT_LIMIT_SUSPENDED = "credit_limit_suspended", _("Credit limit suspended")
     CONNECTION_CERT_EXPIRING = "connection_cert_expiring", _("Connection certificate expiring")
     AUDIT_CHAIN_BROKEN = "audit_chain_broken", _("Audit log tampering detected")
     OTHER = "other", _("Other")

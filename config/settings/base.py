@@ -117,6 +117,13 @@ SCREENING_THRESHOLD = 0.85
 KYC_EXPIRY_WARNING_DAYS = 30
 CONNECTION_EXPIRY_WARNING_DAYS = 30
 
+# Credit: a payment delay beyond this many days suspends the party's limits; reviews due
+# within the warning window raise an alert. Limit approval authority by amount, ascending
+# (upper bound in yen or None, approver level): ≤¥10M team manager, ≤¥50M head of credit.
+CREDIT_SUSPEND_DELAY_DAYS = env.int("CREDIT_SUSPEND_DELAY_DAYS", default=15)
+CREDIT_REVIEW_WARNING_DAYS = 30
+CREDIT_LIMIT_AUTHORITY = ((10_000_000, 1), (50_000_000, 2), (None, 3))
+
 # Demo users (password demo-pass) exist only outside production.
 DEMO_USERS_ALLOWED = True
 

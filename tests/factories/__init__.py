@@ -8,6 +8,7 @@ from .compliance import (
     WatchlistFactory,
 )
 from .core import AlertFactory
+from .credit import CreditLimitFactory, RatingFactory
 from .customers import (
     BankAccountFactory,
     ContactLogFactory,
@@ -22,9 +23,11 @@ __all__ = [
     "BankAccountFactory",
     "ConnectionApprovalFactory",
     "ContactLogFactory",
+    "CreditLimitFactory",
     "CustomerFactory",
     "KeyPersonFactory",
     "KycRecordFactory",
+    "RatingFactory",
     "TransferNameFactory",
     "UserFactory",
     "WatchlistEntryFactory",

@@ -1,0 +1,332 @@
+"""Exposure ledger writes: reserve at approval, consume at execution, release on collection
+or cancellation, adjust by hand. Deals and collection call these; credit never calls them.
+
+Each service locks the balances of every party touched (client, its group parents, each
+debtor) in pk order, re-checks the limits on the locked rows, then appends ledger entries
+and moves the balances in the same transaction — concurrent calls cannot over-commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from accounts.models import ApprovalLevel
+from core.audit import audit_log
+from core.exceptions import PermissionDeniedError
+from customers.models import Customer
+
+from ..checks import LimitCheck, ancestor_ids, evaluate, load_touched, split_for
+from ..choices import EntryKind
+from ..exceptions import LimitExceeded, NothingToRelease
+from ..locks import lock_exposures
+from ..models import Exposure, ExposureEntry
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """An approver of the escalated level signing for a red amount, with conditions."""
+
+    approver: Any
+    conditions: str
+
+
+def check_limit(
+    counterparty: Customer,
+    amount: int,
+    debtor: Customer | None = None,
+    *,
+    debtor_split: Mapping[Customer, int] | None = None,
+) -> LimitCheck:
+    """Return how ``amount`` bought from ``counterparty`` sits under every limit it touches."""
+    if amount < 0:
+        raise ValueError("amount must not be negative")
+    split = split_for(amount, debtor, debtor_split)
+    return evaluate(load_touched(counterparty.pk, amount, split))
+
+
+def _require_positive(amount: int) -> None:
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise ValidationError({"amount": _("Enter a positive whole number of yen.")})
+
+
+def _approve_escalation(check: LimitCheck, escalation: Escalation | None) -> None:
+    if check.allowed:
+        return
+    if escalation is None or not check.overridable:
+        raise LimitExceeded(check)
+    if getattr(escalation.approver, "approval_level", 0) < ApprovalLevel.EXECUTIVE:
+        raise PermissionDeniedError(
+            _("Only an executive approver may sign for an amount over a limit.")
+        )
+    if not escalation.conditions.strip():
+        raise ValidationError({"conditions": _("An escalated approval must state its conditions.")})
+
+
+def _post(
+    *,
+    client_id: int,
+    ancestors: list[int],
+    exposures: dict[int, Exposure],
+    moves: list[tuple[int | None, int, int, int]],
+    kind: str,
+    reference: str,
+    actor: Any,
+    actor_label: str,
+    note: str,
+) -> list[ExposureEntry]:
+    """Append one entry per (debtor, amount, Δreserved, Δconsumed) and move the balances."""
+    entries = [
+        ExposureEntry(
+            counterparty_id=client_id,
+            debtor_id=debtor_id,
+            reference=reference,
+            kind=kind,
+            amount=amount,
+            reserved_change=d_reserved,
+            consumed_change=d_consumed,
+            note=note[:300],
+            created_by=actor,
+            actor_label=actor_label,
+        )
+        for debtor_id, amount, d_reserved, d_consumed in moves
+        if d_reserved or d_consumed or kind == EntryKind.ADJUST
+    ]
+    ExposureEntry.objects.bulk_create(entries)
+    total_r = sum(m[2] for m in moves)
+    total_c = sum(m[3] for m in moves)
+    changed: dict[int, dict[str, int]] = {}
+
+    def bump(party: int, field: str, by: int) -> None:
+        if by:
+            row = exposures[party]
+            setattr(row, field, getattr(row, field) + by)
+            changed.setdefault(party, {})[field] = getattr(row, field)
+
+    bump(client_id, "client_reserved", total_r)
+    bump(client_id, "client_consumed", total_c)
+    for party in ancestors:
+        bump(party, "group_reserved", total_r)
+        bump(party, "group_consumed", total_c)
+    for debtor_id, _amount, d_reserved, d_consumed in moves:
+        if debtor_id is not None:
+            bump(debtor_id, "debtor_reserved", d_reserved)
+            bump(debtor_id, "debtor_consumed", d_consumed)
+    for party, fields in changed.items():
+        if any(value < 0 for value in fields.values()):
+            raise ValidationError(_("Exposure would become negative; nothing was posted."))
+        Exposure.objects.filter(pk=party).update(**fields)
+    return entries
+
+
+def _lock(client: Customer, debtor_ids: list[int]) -> tuple[list[int], dict[int, Exposure]]:
+    ancestors = ancestor_ids(client.pk)
+    exposures = lock_exposures([client.pk, *ancestors, *debtor_ids])
+    return ancestors, exposures
+
+
+def _audit(action: str, client: Customer, actor: Any, actor_label: str, **data: Any) -> None:
+    audit_log(actor=actor, actor_label=actor_label, action=action, subject=client, data=data)
+
+
+@transaction.atomic
+def reserve(
+    *,
+    counterparty: Customer,
+    amount: int,
+    reference: str,
+    actor: Any,
+    debtor: Customer | None = None,
+    debtor_split: Mapping[Customer, int] | None = None,
+    escalation: Escalation | None = None,
+    note: str = "",
+    actor_label: str = "",
+) -> LimitCheck:
+    """Reserve ``amount`` of headroom for ``reference`` (a deal's approval), or refuse.
+
+    Raises ``LimitExceeded`` when any limit touched would go red, unless an executive signs
+    the escalation with conditions and no limit is missing, suspended or lapsed.
+    """
+    _require_positive(amount)
+    split = split_for(amount, debtor, debtor_split)
+    ancestors, exposures = _lock(counterparty, list(split))
+    check = evaluate(
+        load_touched(counterparty.pk, amount, split, exposures=exposures, ancestors=ancestors,
+                     lock_limits=True)
+    )  # fmt: skip
+    _approve_escalation(check, escalation)
+    moves = [(d, a, a, 0) for d, a in sorted(split.items())] or [(None, amount, amount, 0)]
+    if escalation is not None and not check.allowed:
+        note = f"{note} [escalated by {escalation.approver}: {escalation.conditions}]".strip()
+    _post(
+        client_id=counterparty.pk, ancestors=ancestors, exposures=exposures, moves=moves,
+        kind=EntryKind.RESERVE, reference=reference, actor=actor, actor_label=actor_label,
+        note=note,
+    )  # fmt: skip
+    _audit(
+        "credit.reserved", counterparty, actor, actor_label, reference=reference, amount=amount,
+        debtors={str(k): v for k, v in split.items()}, status=check.status,
+        escalated_by=getattr(escalation.approver, "pk", None) if escalation else None,
+    )  # fmt: skip
+    return check
+
+
+def _outstanding(client: Customer, reference: str) -> dict[int | None, tuple[int, int]]:
+    """Return ``{debtor id: (reserved, outstanding)}`` still open under ``reference``."""
+    rows = (
+        ExposureEntry.objects.filter(counterparty=client, reference=reference)
+        .values("debtor_id")
+        .annotate(reserved=Sum("reserved_change"), consumed=Sum("consumed_change"))
+        .order_by("debtor_id")
+    )
+    return {
+        row["debtor_id"]: (int(row["reserved"] or 0), int(row["consumed"] or 0))
+        for row in rows
+        if row["reserved"] or row["consumed"]
+    }
+
+
+@transaction.atomic
+def consume(
+    *,
+    counterparty: Customer,
+    amount: int,
+    reference: str,
+    actor: Any,
+    debtor: Customer | None = None,
+    debtor_split: Mapping[Customer, int] | None = None,
+    escalation: Escalation | None = None,
+    release_rest: bool = True,
+    note: str = "",
+    actor_label: str = "",
+) -> LimitCheck:
+    """Turn the reservation of ``reference`` into outstanding exposure at execution.
+
+    What exceeds the reservation is checked against the limits like a new reservation; what
+    was reserved and not executed is released unless ``release_rest`` is False.
+    """
+    _require_positive(amount)
+    split = split_for(amount, debtor, debtor_split)
+    parts: dict[int | None, int] = dict(split) or {None: amount}
+    known = _outstanding(counterparty, reference)
+    ancestors, exposures = _lock(counterparty, [d for d in {*parts, *known} if d is not None])
+    reserved = _outstanding(counterparty, reference)
+    moves: list[tuple[int | None, int, int, int]] = []
+    excess: dict[int | None, int] = {}
+    for debtor_id, part in sorted(parts.items(), key=lambda kv: kv[0] or 0):
+        held = reserved.get(debtor_id, (0, 0))[0]
+        take = min(held, part)
+        moves.append((debtor_id, part, -take, part))
+        if part > take:
+            excess[debtor_id] = part - take
+    check = evaluate(
+        load_touched(counterparty.pk, sum(excess.values()),
+                     {d: a for d, a in excess.items() if d is not None},
+                     exposures=exposures, ancestors=ancestors, lock_limits=True)
+    )  # fmt: skip
+    if excess:
+        _approve_escalation(check, escalation)
+    _post(
+        client_id=counterparty.pk, ancestors=ancestors, exposures=exposures, moves=moves,
+        kind=EntryKind.CONSUME, reference=reference, actor=actor, actor_label=actor_label,
+        note=note,
+    )  # fmt: skip
+    if release_rest:
+        rest = []
+        for debtor_id, (held, _consumed) in reserved.items():
+            used = next((-m[2] for m in moves if m[0] == debtor_id), 0)
+            if held - used > 0:
+                rest.append((debtor_id, held - used, -(held - used), 0))
+        if rest:
+            _post(
+                client_id=counterparty.pk, ancestors=ancestors, exposures=exposures, moves=rest,
+                kind=EntryKind.RELEASE, reference=reference, actor=actor,
+                actor_label=actor_label, note=_("Reservation not executed"),
+            )  # fmt: skip
+    _audit(
+        "credit.consumed", counterparty, actor, actor_label, reference=reference, amount=amount,
+        beyond_reservation=sum(excess.values()),
+    )  # fmt: skip
+    return check
+
+
+@transaction.atomic
+def release(
+    *,
+    counterparty: Customer,
+    reference: str,
+    actor: Any,
+    amount: int | None = None,
+    debtor: Customer | None = None,
+    note: str = "",
+    actor_label: str = "",
+) -> int:
+    """Release exposure of ``reference``: all of it, or ``amount`` (reserved first, then
+    outstanding), e.g. when a deal is lost after approval or a receivable is collected.
+    Return the amount released."""
+    if amount is not None:
+        _require_positive(amount)
+    known = _outstanding(counterparty, reference)
+    ancestors, exposures = _lock(counterparty, [d for d in known if d is not None])
+    open_parts = _outstanding(counterparty, reference)
+    if debtor is not None:
+        open_parts = {k: v for k, v in open_parts.items() if k == debtor.pk}
+    available = sum(r + c for r, c in open_parts.values())
+    if not available:
+        raise NothingToRelease()
+    if amount is not None and amount > available:
+        raise ValidationError(
+            {"amount": _("Only %(open)s yen is outstanding under %(ref)s.")
+             % {"open": f"{available:,}", "ref": reference}}
+        )  # fmt: skip
+    left = available if amount is None else amount
+    moves = []
+    for debtor_id, (held, consumed) in sorted(open_parts.items(), key=lambda kv: kv[0] or 0):
+        from_reserved = min(held, left)
+        left -= from_reserved
+        from_consumed = min(consumed, left)
+        left -= from_consumed
+        if from_reserved or from_consumed:
+            moves.append((debtor_id, from_reserved + from_consumed, -from_reserved, -from_consumed))
+    _post(
+        client_id=counterparty.pk, ancestors=ancestors, exposures=exposures, moves=moves,
+        kind=EntryKind.RELEASE, reference=reference, actor=actor, actor_label=actor_label,
+        note=note,
+    )  # fmt: skip
+    released = sum(m[1] for m in moves)
+    _audit("credit.released", counterparty, actor, actor_label, reference=reference,
+           amount=released)  # fmt: skip
+    return released
+
+
+@transaction.atomic
+def adjust(
+    *,
+    counterparty: Customer,
+    amount: int,
+    reference: str,
+    actor: Any,
+    note: str,
+    debtor: Customer | None = None,
+) -> ExposureEntry:
+    """Correct outstanding exposure by a signed ``amount`` with a stated reason."""
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0:
+        raise ValidationError({"amount": _("Enter a non-zero whole number of yen.")})
+    if not note.strip():
+        raise ValidationError({"note": _("Say why the exposure is adjusted.")})
+    ancestors, exposures = _lock(counterparty, [debtor.pk] if debtor else [])
+    debtor_id = debtor.pk if debtor else None
+    (entry,) = _post(
+        client_id=counterparty.pk, ancestors=ancestors, exposures=exposures,
+        moves=[(debtor_id, amount, 0, amount)], kind=EntryKind.ADJUST, reference=reference,
+        actor=actor, actor_label="", note=note,
+    )  # fmt: skip
+    _audit("credit.adjusted", counterparty, actor, "", reference=reference, amount=amount,
+           note=note)  # fmt: skip
+    return entry
