@@ -41,6 +41,16 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         "plug",
         permission="compliance.view_connectionapproval",
     ),
+    NavItem(
+        _("Funding calculator"),
+        "credit:calculator",
+        "calculator",
+        permission="credit.view_advanceratepolicy",
+    ),
+    NavItem(_("Credit"), "credit:list", "speedometer2", permission="credit.view_creditlimit"),
+    NavItem(
+        _("Limit approvals"), "credit:inbox", "patch-check", permission="credit.approve_creditlimit"
+    ),
     NavItem(_("Alerts"), "core:alert_list", "bell", permission="core.view_alert"),
     NavItem(_("Audit log"), "core:audit_list", "journal-check", permission="core.view_auditevent"),
     NavItem(_("Administration"), "admin:index", "gear", staff_only=True),

@@ -45,6 +45,15 @@ COMPLIANCE_STAFF = (
 )  # fmt: skip
 CUSTOMER_STEWARD = ("customers.merge_customer", "customers.view_personal_data")
 
+# Credit: everyone who works deals sees limits, headroom and the calculator; underwriters
+# propose limits and rate parties, approvers decide limits; the monthly sheet is an export.
+CREDIT_READ = (
+    "credit.view_creditlimit", "credit.view_rating", "credit.view_exposure",
+    "credit.view_exposureentry", "credit.view_advanceratepolicy",
+)  # fmt: skip
+CREDIT_UNDERWRITE = ("credit.add_creditlimit", "credit.add_rating", "credit.export_creditsheet")
+CREDIT_APPROVE = ("credit.approve_creditlimit", "credit.export_creditsheet")
+
 
 @dataclass(frozen=True)
 class Role:
@@ -59,7 +68,7 @@ ROLES: tuple[Role, ...] = (
         "sales",
         _("Sales"),
         _("Pipeline, deals, customers and tasks"),
-        (*COMMON, *CUSTOMER_READ, *CUSTOMER_EDIT, *COMPLIANCE_READ),
+        (*COMMON, *CUSTOMER_READ, *CUSTOMER_EDIT, *COMPLIANCE_READ, *CREDIT_READ),
     ),
     Role(
         "underwriter",
@@ -72,13 +81,15 @@ ROLES: tuple[Role, ...] = (
             *CUSTOMER_CHECKER,
             *CUSTOMER_STEWARD,
             *COMPLIANCE_READ,
+            *CREDIT_READ,
+            *CREDIT_UNDERWRITE,
         ),
     ),
     Role(
         "approver",
         _("Approver"),
         _("Approval inbox (稟議) and decisions"),
-        (*COMMON, *CUSTOMER_READ, *COMPLIANCE_READ),
+        (*COMMON, *CUSTOMER_READ, *COMPLIANCE_READ, *CREDIT_READ, *CREDIT_APPROVE),
     ),
     Role(
         "operations",
@@ -90,13 +101,20 @@ ROLES: tuple[Role, ...] = (
             "customers.add_changerequest",
             *CUSTOMER_CHECKER,
             *COMPLIANCE_READ,
+            *CREDIT_READ,
         ),
     ),
     Role(
         "collections",
         _("Collections"),
         _("Bank statements, reconciliation, overdue and dunning"),
-        (*COMMON, *CUSTOMER_READ, "customers.add_transfername", "customers.add_contactlog"),
+        (
+            *COMMON,
+            *CUSTOMER_READ,
+            "customers.add_transfername",
+            "customers.add_contactlog",
+            *CREDIT_READ,
+        ),
     ),
     Role(
         "compliance",
@@ -110,13 +128,21 @@ ROLES: tuple[Role, ...] = (
             *CUSTOMER_CHECKER,
             *CUSTOMER_STEWARD,
             *COMPLIANCE_STAFF,
+            *CREDIT_READ,
         ),
     ),
     Role(
         "manager",
         _("Manager"),
         _("KPI dashboard and exports"),
-        (*COMMON, "core.view_all_alerts", *CUSTOMER_READ, *COMPLIANCE_READ),
+        (
+            *COMMON,
+            "core.view_all_alerts",
+            *CUSTOMER_READ,
+            *COMPLIANCE_READ,
+            *CREDIT_READ,
+            "credit.export_creditsheet",
+        ),
     ),
     Role(
         "admin",
@@ -132,6 +158,9 @@ ROLES: tuple[Role, ...] = (
             "compliance.change_kycpolicy",
             "compliance.view_connectionapproval",
             "compliance.view_watchlist",
+            "credit.view_advanceratepolicy",
+            "credit.add_advanceratepolicy",
+            "credit.change_advanceratepolicy",
             "accounts.view_user",
             "accounts.add_user",
             "accounts.change_user",

@@ -15,6 +15,7 @@ api_patterns = [
     path("", include("core.api.urls")),
     path("", include("customers.api.urls")),
     path("", include("compliance.api.urls")),
+    path("credit/", include("credit.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -26,6 +27,7 @@ urlpatterns = [
     path("", include("core.urls")),
     path("customers/", include("customers.urls")),
     path("compliance/", include("compliance.urls")),
+    path("credit/", include("credit.urls")),
     path("api/", include(api_patterns)),
     # One login page for everyone, so two-factor and throttling cannot be bypassed via the admin.
     path("admin/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),

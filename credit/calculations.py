@@ -236,8 +236,14 @@ def advance_rate(
 # -------------------------------------------------------------- limits (与信限度額の記事)
 
 
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def expected_receivable_balance(monthly_sales: Yen, collection_days: int) -> Yen:
     """Return monthly sales × collection days / 30, rounded down (3M at 90 days → 9M)."""
+    if not _is_int(monthly_sales) or not _is_int(collection_days):
+        raise TypeError("monthly sales and collection days must be integers, never float")
     if monthly_sales < 0 or collection_days < 0:
         raise ValueError("monthly sales and collection days must not be negative")
     return monthly_sales * collection_days // 30
@@ -324,6 +330,8 @@ def loss_tolerance_allocation(
     """Return the exposure one party may carry so that losing it stays within its share of the
     company's loss tolerance: tolerance ÷ counterparties ÷ loss given default."""
     rate = to_rate(loss_rate)
+    if not _is_int(loss_tolerance) or not _is_int(counterparties):
+        raise TypeError("the loss tolerance must be integer yen, never float")
     if counterparties <= 0 or rate <= 0:
         raise ValueError("counterparties and loss rate must be positive")
     per_party = loss_tolerance // counterparties

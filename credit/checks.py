@@ -239,15 +239,29 @@ def evaluate(
         lines.append(
             _line(LimitKind.DEBTOR, debtor_id, touched, debtor_limit, exposure, part, today)
         )
-    capped = [limit for limit in touched.limits.values() if limit.max_share]
+    # Only the roles the amount touches: a debtor's own client limit says nothing about
+    # buying its invoices from someone else.
+    touched_limits = [
+        touched.limits.get((touched.client_id, LimitKind.CLIENT)),
+        *(
+            touched.limits.get((p, LimitKind.GROUP))
+            for p in (touched.client_id, *touched.ancestors)
+        ),
+        *(touched.limits.get((d, LimitKind.DEBTOR)) for d in sorted(touched.split)),
+    ]
+    capped = [limit for limit in touched_limits if limit is not None and limit.max_share]
     if capped:
         whole = book_total() if total is None else total
         for limit in capped:
             own = touched.exposures.get(limit.counterparty_id, empty)
-            exposure = own.client_total if limit.kind != LimitKind.DEBTOR else own.debtor_total
-            requested = touched.split.get(limit.counterparty_id, 0) if (
-                limit.kind == LimitKind.DEBTOR) else amount  # fmt: skip
-            cap = share_cap(max(whole - own.client_total, 0), limit.max_share)
+            if limit.kind == LimitKind.DEBTOR:
+                exposure, requested = own.debtor_total, touched.split[limit.counterparty_id]
+            elif limit.kind == LimitKind.GROUP:
+                exposure, requested = own.group_total, amount
+            else:
+                exposure, requested = own.client_total, amount
+            # The rest of the book is everything but this party's own share of it.
+            cap = share_cap(max(whole - exposure, 0), limit.max_share)
             status = utilization_status(cap, exposure + requested)
             reason = ""
             if status == "red":

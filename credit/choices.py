@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Scheme(models.TextChoices):
@@ -37,7 +38,7 @@ class LimitKind(models.TextChoices):
 
 class LimitStatus(models.TextChoices):
     PROPOSED = "proposed", _("Proposed")
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", pgettext_lazy("credit limit", "Active")
     SUSPENDED = "suspended", _("Suspended")
     EXPIRED = "expired", _("Expired")
     REJECTED = "rejected", _("Rejected")
@@ -74,7 +75,7 @@ class Utilization(models.TextChoices):
 
 class PolicyStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", pgettext_lazy("rate policy", "Active")
     RETIRED = "retired", _("Retired")
 
 

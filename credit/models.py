@@ -210,7 +210,10 @@ class CreditLimit(models.Model):
         ordering = ["-proposed_at", "-pk"]
         verbose_name = _("credit limit")
         verbose_name_plural = _("credit limits")
-        permissions = [("approve_creditlimit", _("Can approve credit limits"))]
+        permissions = [
+            ("approve_creditlimit", _("Can approve credit limits")),
+            ("export_creditsheet", _("Can export the monthly credit management sheet")),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["counterparty", "kind"],
@@ -288,6 +291,16 @@ class Exposure(models.Model):
         return self.group_reserved + self.group_consumed + self.client_total
 
 
+class ExposureEntryQuerySet(models.QuerySet):
+    """Refuse bulk changes too: the ledger is append-only, row by row or in bulk."""
+
+    def update(self, **kwargs):
+        raise ValidationError(_("Exposure entries are append-only."))
+
+    def delete(self):
+        raise ValidationError(_("Exposure entries are append-only."))
+
+
 class ExposureEntry(models.Model):
     """One append-only movement of exposure: who, when, for which reference, how much.
 
@@ -325,6 +338,8 @@ class ExposureEntry(models.Model):
     )
     actor_label = models.CharField(_("by (system)"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+
+    objects = ExposureEntryQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -36,3 +36,12 @@ def bootstrap(bound_field):
 def get(mapping, key):
     """Look ``key`` up in a dict from the template context (e.g. role labels by code)."""
     return mapping.get(key, key) if mapping else key
+
+
+@register.filter
+def rate_percent(rate):
+    """Render a Decimal rate (0.7250) as a percentage without trailing zeros (72.5%)."""
+    if rate is None or rate == "":
+        return ""
+    value = (rate * 100).quantize(type(rate)("0.01")).normalize()
+    return f"{value:f}%"

@@ -286,10 +286,15 @@ def release(
              % {"open": f"{available:,}", "ref": reference}}
         )  # fmt: skip
     left = available if amount is None else amount
+    parts = sorted(open_parts.items(), key=lambda kv: kv[0] or 0)
+    # Every debtor's reservation goes before any outstanding exposure, not debtor by debtor.
+    taken: dict[int | None, int] = {}
+    for debtor_id, (held, _consumed) in parts:
+        taken[debtor_id] = min(held, left)
+        left -= taken[debtor_id]
     moves = []
-    for debtor_id, (held, consumed) in sorted(open_parts.items(), key=lambda kv: kv[0] or 0):
-        from_reserved = min(held, left)
-        left -= from_reserved
+    for debtor_id, (_held, consumed) in parts:
+        from_reserved = taken[debtor_id]
         from_consumed = min(consumed, left)
         left -= from_consumed
         if from_reserved or from_consumed:

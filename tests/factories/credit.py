@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 import factory
+from django.utils import timezone
 
 from credit.choices import LimitKind, LimitStatus
 from credit.models import CreditLimit, Rating
@@ -39,3 +40,4 @@ class CreditLimitFactory(factory.django.DjangoModelFactory):
     required_level = 1
     proposed_by = factory.SubFactory(UserFactory, roles=["underwriter"])
     decided_by = factory.SubFactory(UserFactory, roles=["approver"], approval_level=3)
+    decided_at = factory.LazyFunction(timezone.now)
