@@ -3,7 +3,7 @@ the calculations and services; forms only parse what the user typed."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django import forms
@@ -54,7 +54,7 @@ class FundingCalculatorForm(forms.Form):
         required=False,
         help_text=_("Leave empty to use the policy's rate."),
     )
-    fee_rate = _percent(_("Fee rate (% of advance amount)"), initial=Decimal("10"))
+    fee_rate = _percent(_("Fee rate (percent of advance amount)"), initial=Decimal("10"))
     survey_fee = _yen(_("Survey fee (調査費)"), required=False)
     registration_fee = _yen(_("Registration fee (登記費用)"), required=False)
     scrivener_fee = _yen(_("Judicial scrivener fee (司法書士報酬)"), required=False)
@@ -126,9 +126,7 @@ class LimitProposalForm(forms.Form):
         self.fields["kind"].choices = [(k.value, k.label) for k in kinds]
         self.fields["valid_from"].initial = today
         self.fields["valid_until"].initial = today.replace(year=today.year + 1)
-        self.fields["review_date"].initial = today.replace(month=1, day=1).replace(
-            year=today.year + 1
-        )
+        self.fields["review_date"].initial = today + timedelta(days=182)
 
     def clean(self):
         data = super().clean()

@@ -174,7 +174,7 @@ class CreditLimit(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(Decimal("0.0001")), MaxValueValidator(Decimal("0.9999"))],
-        help_text=_("Optional, e.g. 0.1000 = at most 10% of the whole book."),
+        help_text=_("Optional, e.g. 0.1000 = at most 10 percent of the whole book."),
     )
     valid_from = models.DateField(_("valid from"))
     valid_until = models.DateField(_("valid until"))
@@ -291,16 +291,6 @@ class Exposure(models.Model):
         return self.group_reserved + self.group_consumed + self.client_total
 
 
-class ExposureEntryQuerySet(models.QuerySet):
-    """Refuse bulk changes too: the ledger is append-only, row by row or in bulk."""
-
-    def update(self, **kwargs):
-        raise ValidationError(_("Exposure entries are append-only."))
-
-    def delete(self):
-        raise ValidationError(_("Exposure entries are append-only."))
-
-
 class ExposureEntry(models.Model):
     """One append-only movement of exposure: who, when, for which reference, how much.
 
@@ -338,8 +328,6 @@ class ExposureEntry(models.Model):
     )
     actor_label = models.CharField(_("by (system)"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
-
-    objects = ExposureEntryQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -166,7 +166,13 @@ def limit_propose_view(request, pk: int):
     today = timezone.localdate()
     prefix = "rec"
     recommendation_form = RecommendationForm(
-        request.POST or None, prefix=prefix, initial={"rating": _initial_grade(customer)}
+        request.POST or None,
+        prefix=prefix,
+        initial={
+            "rating": _initial_grade(customer),
+            "net_assets": customer.net_assets,
+            "annual_sales": customer.annual_sales,
+        },
     )
     form = LimitProposalForm(request.POST or None, customer=customer, today=today)
     recommendation = _recommend(recommendation_form)
