@@ -54,6 +54,18 @@ CREDIT_READ = (
 CREDIT_UNDERWRITE = ("credit.add_creditlimit", "credit.add_rating", "credit.export_creditsheet")
 CREDIT_APPROVE = ("credit.approve_creditlimit", "credit.export_creditsheet")
 
+# Deals: everyone traces deals by id; sales, underwriters and operations work them through
+# the pipeline; underwriters may override the advance rate; approvers decide 稟議.
+DEAL_READ = (
+    "deals.view_deal", "deals.view_receivable", "deals.view_stagechange",
+    "deals.view_approvalrequest", "deals.view_lostreason", "deals.view_savedfilter",
+    "deals.add_savedfilter", "deals.delete_savedfilter",
+)  # fmt: skip
+DEAL_WORK = (
+    "deals.add_deal", "deals.change_deal", "deals.add_receivable", "deals.change_receivable",
+    "deals.delete_receivable", "deals.transition_deal",
+)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Role:
@@ -68,7 +80,15 @@ ROLES: tuple[Role, ...] = (
         "sales",
         _("Sales"),
         _("Pipeline, deals, customers and tasks"),
-        (*COMMON, *CUSTOMER_READ, *CUSTOMER_EDIT, *COMPLIANCE_READ, *CREDIT_READ),
+        (
+            *COMMON,
+            *CUSTOMER_READ,
+            *CUSTOMER_EDIT,
+            *COMPLIANCE_READ,
+            *CREDIT_READ,
+            *DEAL_READ,
+            *DEAL_WORK,
+        ),  # fmt: skip
     ),
     Role(
         "underwriter",
@@ -83,13 +103,26 @@ ROLES: tuple[Role, ...] = (
             *COMPLIANCE_READ,
             *CREDIT_READ,
             *CREDIT_UNDERWRITE,
+            *DEAL_READ,
+            *DEAL_WORK,
+            "deals.override_advance_rate",
+            "deals.export_deal",
         ),
     ),
     Role(
         "approver",
         _("Approver"),
         _("Approval inbox (稟議) and decisions"),
-        (*COMMON, *CUSTOMER_READ, *COMPLIANCE_READ, *CREDIT_READ, *CREDIT_APPROVE),
+        (
+            *COMMON,
+            *CUSTOMER_READ,
+            *COMPLIANCE_READ,
+            *CREDIT_READ,
+            *CREDIT_APPROVE,
+            *DEAL_READ,
+            "deals.decide_approval",
+            "deals.export_deal",
+        ),
     ),
     Role(
         "operations",
@@ -102,6 +135,10 @@ ROLES: tuple[Role, ...] = (
             *CUSTOMER_CHECKER,
             *COMPLIANCE_READ,
             *CREDIT_READ,
+            *DEAL_READ,
+            "deals.change_deal",
+            "deals.change_receivable",
+            "deals.transition_deal",
         ),
     ),
     Role(
@@ -114,6 +151,7 @@ ROLES: tuple[Role, ...] = (
             "customers.add_transfername",
             "customers.add_contactlog",
             *CREDIT_READ,
+            *DEAL_READ,
         ),
     ),
     Role(
@@ -129,6 +167,7 @@ ROLES: tuple[Role, ...] = (
             *CUSTOMER_STEWARD,
             *COMPLIANCE_STAFF,
             *CREDIT_READ,
+            *DEAL_READ,
         ),
     ),
     Role(
@@ -142,6 +181,8 @@ ROLES: tuple[Role, ...] = (
             *COMPLIANCE_READ,
             *CREDIT_READ,
             "credit.export_creditsheet",
+            *DEAL_READ,
+            "deals.export_deal",
         ),
     ),
     Role(
@@ -161,6 +202,13 @@ ROLES: tuple[Role, ...] = (
             "credit.view_advanceratepolicy",
             "credit.add_advanceratepolicy",
             "credit.change_advanceratepolicy",
+            "deals.view_authorityrule",
+            "deals.change_authorityrule",
+            "deals.view_stallthreshold",
+            "deals.change_stallthreshold",
+            "deals.view_lostreason",
+            "deals.add_lostreason",
+            "deals.change_lostreason",
             "accounts.view_user",
             "accounts.add_user",
             "accounts.change_user",

@@ -17,6 +17,7 @@ from .customers import (
     TransferNameFactory,
     corporate_number,
 )
+from .deals import DealFactory, ReceivableFactory, cleared, creditworthy
 
 __all__ = [
     "AlertFactory",
@@ -25,12 +26,16 @@ __all__ = [
     "ContactLogFactory",
     "CreditLimitFactory",
     "CustomerFactory",
+    "DealFactory",
     "KeyPersonFactory",
     "KycRecordFactory",
     "RatingFactory",
+    "ReceivableFactory",
     "TransferNameFactory",
     "UserFactory",
     "WatchlistEntryFactory",
     "WatchlistFactory",
+    "cleared",
     "corporate_number",
+    "creditworthy",
 ]

@@ -1,0 +1,169 @@
+"""Moving deals through the pipeline. The requirements table decides what may move; the
+gates (clearance, credit) are evaluated here; exposure is reserved, consumed or released
+at the stages DESIGN §5 names; every move is logged with the time spent in the stage."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed
+
+from core.audit import audit_log
+from core.exceptions import InvalidStateError, PermissionDeniedError
+from credit.services import consume, release
+
+from ..choices import OPEN_STAGES, PIPELINE, RESERVED_STAGES, ApprovalStatus, Stage
+from ..exceptions import TransitionBlocked
+from ..facts import missing
+from ..models import ApprovalRequest, Deal, LostReason, StageChange
+from .records import exposure_split, snapshot_clearance
+
+# target stage → the FSM method that moves there (from the deal's current stage).
+FORWARD = {
+    Stage.DOCUMENTS: "to_documents",
+    Stage.SCREENING: "to_screening",
+    Stage.UNDERWRITING: "to_underwriting",
+    Stage.QUOTED: "to_quoted",
+    Stage.APPROVAL: "to_approval",
+    Stage.CONTRACTED: "to_contracted",
+    Stage.EXECUTED: "to_executed",
+    Stage.COLLECTING: "to_collecting",
+    Stage.CLOSED: "to_closed",
+}
+SEND_BACK = {Stage.UNDERWRITING: "send_back_to_underwriting", Stage.QUOTED: "send_back_to_quoted"}
+EXITS = {Stage.LOST: "to_lost", Stage.CANCELLED: "to_cancelled"}
+# Only an approval decision moves a deal out of approval (other than lost / cancelled).
+DECISION_ONLY = {Stage.CONTRACTED, *SEND_BACK}
+
+
+def next_stage(stage: str) -> str | None:
+    """Return the stage after ``stage`` in the pipeline (None at the end or off it)."""
+    if stage not in PIPELINE:
+        return None
+    index = PIPELINE.index(stage)
+    return PIPELINE[index + 1] if index + 1 < len(PIPELINE) else None
+
+
+def _method(deal: Deal, to: str) -> str:
+    if to in EXITS:
+        return EXITS[to]
+    if deal.stage == Stage.APPROVAL and to in SEND_BACK:
+        return SEND_BACK[to]
+    if FORWARD.get(to) and next_stage(deal.stage) == to:
+        return FORWARD[to]
+    raise InvalidStateError(
+        _("A deal cannot move from %(from)s to %(to)s.")
+        % {"from": Stage(deal.stage).label, "to": Stage(to).label}
+    )
+
+
+def available_transitions(deal: Deal, user: Any | None = None) -> list[dict[str, Any]]:
+    """Return the moves the FSM allows from here, each with what is still missing.
+
+    The forward move carries the stage's unmet requirements; lost and cancelled need only
+    their own inputs; moves that only an approval decision makes are left out.
+    """
+    result = []
+    upcoming = next_stage(deal.stage)
+    if upcoming and deal.stage != Stage.APPROVAL:
+        gaps = missing(deal)
+        result.append({"to": upcoming, "label": str(Stage(upcoming).label), "missing": gaps,
+                       "allowed": not gaps})  # fmt: skip
+    if deal.stage in OPEN_STAGES:
+        for to in (Stage.LOST, Stage.CANCELLED):
+            result.append({"to": to, "label": str(Stage(to).label), "missing": [],
+                           "allowed": True})  # fmt: skip
+    return result
+
+
+def record_stage_change(deal: Deal, *, from_stage: str, actor: Any, comment: str) -> StageChange:
+    """Log the move and restart the stage clock (the time spent feeds the KPIs)."""
+    now = timezone.now()
+    change = StageChange.objects.create(
+        deal=deal, from_stage=from_stage, to_stage=deal.stage, actor=actor, at=now,
+        comment=comment, seconds_in_stage=max(int((now - deal.stage_entered_at).total_seconds()), 0),
+    )  # fmt: skip
+    deal.stage_entered_at = now
+    deal.save()
+    audit_log(actor=actor, action="deal.transitioned", subject=deal,
+              data={"deal": deal.number, "from": from_stage, "to": deal.stage, "comment": comment})  # fmt: skip
+    return change
+
+
+def _lost_reasons(codes: Iterable[str]) -> list[LostReason]:
+    codes = [code for code in dict.fromkeys(codes) if code]
+    if not 1 <= len(codes) <= 3:
+        raise ValidationError({"lost_reasons": _("Choose one to three lost reasons.")})
+    reasons = list(LostReason.objects.filter(code__in=codes, is_active=True))
+    if len(reasons) != len(codes):
+        raise ValidationError({"lost_reasons": _("Unknown lost reason.")})
+    return reasons
+
+
+def apply_transition(
+    deal: Deal, *, to: str, actor: Any, comment: str = "", lost_reasons: Iterable[str] = ()
+) -> Deal:
+    """Move a locked deal, with the side effects of the target stage (inside a transaction)."""
+    method = _method(deal, to)
+    if not can_proceed(getattr(deal, method)):
+        raise InvalidStateError(_("This move is not possible from the deal's stage."))
+    from_stage = deal.stage
+    reasons: list[LostReason] = []
+    if to == Stage.LOST:
+        reasons = _lost_reasons(lost_reasons)
+        deal.lost_note = comment or deal.lost_note
+    if to == Stage.CANCELLED and not comment.strip():
+        raise ValidationError({"comment": _("Say why the deal is cancelled.")})
+    if to in EXITS:
+        if from_stage in RESERVED_STAGES:
+            release(counterparty=deal.client, reference=deal.number, actor=actor,
+                    note=_("Deal %(to)s") % {"to": Stage(to).label})  # fmt: skip
+        ApprovalRequest.objects.filter(deal=deal, status=ApprovalStatus.PENDING).update(
+            status=ApprovalStatus.WITHDRAWN, decided_at=timezone.now()
+        )
+    if to == Stage.EXECUTED:
+        consume(counterparty=deal.client, amount=deal.advance_amount, reference=deal.number,
+                actor=actor, debtor_split=exposure_split(deal) or None)  # fmt: skip
+    getattr(deal, method)()
+    if reasons:
+        deal.lost_reasons.set(reasons)
+    record_stage_change(deal, from_stage=from_stage, actor=actor, comment=comment)
+    if to == Stage.APPROVAL:
+        from .approvals import approval_request_create
+
+        approval_request_create(deal=deal, actor=actor)
+    return deal
+
+
+@transaction.atomic
+def deal_transition(
+    *,
+    deal: Deal,
+    actor: Any,
+    to: str,
+    comment: str = "",
+    lost_reasons: Iterable[str] = (),
+) -> Deal:
+    """Move ``deal`` to ``to`` if every requirement of its stage is met, else raise
+    ``TransitionBlocked`` naming exactly what is missing."""
+    if not actor.has_perm("deals.transition_deal"):
+        raise PermissionDeniedError()
+    deal = (
+        Deal.objects.select_for_update(of=("self",))
+        .select_related("client", "remittance_account")
+        .get(pk=deal.pk)
+    )
+    if deal.stage == Stage.APPROVAL and to in DECISION_ONLY:
+        raise InvalidStateError(_("Only an approval decision moves a deal out of approval."))
+    if to not in EXITS:
+        gaps = missing(deal)
+        if gaps:
+            raise TransitionBlocked(gaps)
+    if deal.stage == Stage.SCREENING or to == Stage.EXECUTED:
+        snapshot_clearance(deal)  # the evidence of the re-check, kept with the deal
+    return apply_transition(deal, to=to, actor=actor, comment=comment, lost_reasons=lost_reasons)
