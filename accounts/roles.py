@@ -88,7 +88,7 @@ ROLES: tuple[Role, ...] = (
             *CREDIT_READ,
             *DEAL_READ,
             *DEAL_WORK,
-        ),  # fmt: skip
+        ),
     ),
     Role(
         "underwriter",

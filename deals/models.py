@@ -261,11 +261,11 @@ class Receivable(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["deal", "debtor", "invoice_key"], name="deals_receivable_once_per_deal"
-            ),  # fmt: skip
+            ),
             models.CheckConstraint(
                 condition=Q(due_date__gte=models.F("issue_date")),
                 name="deals_receivable_due_after_issue",
-            ),  # fmt: skip
+            ),
         ]
         indexes = [models.Index(fields=["debtor", "invoice_key"])]
 
@@ -356,7 +356,7 @@ class ApprovalRequest(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["deal"], condition=Q(status="pending"), name="deals_one_pending_approval"
-            ),  # fmt: skip
+            ),
         ]
         indexes = [models.Index(fields=["status", "required_level"])]
 
