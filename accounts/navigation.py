@@ -19,6 +19,12 @@ class NavItem:
 
 
 NAV_ITEMS: tuple[NavItem, ...] = (
+    NavItem(_("Pipeline"), "deals:kanban", "kanban", permission="deals.view_deal"),
+    NavItem(_("Deals"), "deals:list", "list-ul", permission="deals.view_deal"),
+    NavItem(_("My next actions"), "deals:tasks", "check2-circle", permission="deals.change_deal"),
+    NavItem(
+        _("Approval inbox (稟議)"), "deals:approvals", "inboxes", permission="deals.decide_approval"
+    ),
     NavItem(_("Customers"), "customers:list", "buildings", permission="customers.view_customer"),
     NavItem(
         _("Approvals"), "customers:changes", "check2-square", permission="customers.approve_change"

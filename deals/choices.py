@@ -33,6 +33,16 @@ PIPELINE = (
     Stage.LEAD, Stage.DOCUMENTS, Stage.SCREENING, Stage.UNDERWRITING, Stage.QUOTED,
     Stage.APPROVAL, Stage.CONTRACTED, Stage.EXECUTED, Stage.COLLECTING, Stage.CLOSED,
 )  # fmt: skip
+
+
+def next_stage(stage: str) -> str | None:
+    """Return the stage after ``stage`` in the pipeline (None at the end or off it)."""
+    if stage not in PIPELINE:
+        return None
+    index = PIPELINE.index(stage)
+    return PIPELINE[index + 1] if index + 1 < len(PIPELINE) else None
+
+
 # Until money is paid out a deal can still be lost or cancelled.
 OPEN_STAGES = PIPELINE[:7]
 # Stages in which the deal's receivables are sold to us (the double-sale guard looks here).

@@ -17,7 +17,7 @@ from core.audit import audit_log
 from core.exceptions import InvalidStateError, PermissionDeniedError
 from credit.services import consume, release
 
-from ..choices import OPEN_STAGES, PIPELINE, RESERVED_STAGES, ApprovalStatus, Stage
+from ..choices import OPEN_STAGES, RESERVED_STAGES, ApprovalStatus, Stage, next_stage
 from ..exceptions import TransitionBlocked
 from ..facts import missing
 from ..models import ApprovalRequest, Deal, LostReason, StageChange
@@ -39,14 +39,6 @@ SEND_BACK = {Stage.UNDERWRITING: "send_back_to_underwriting", Stage.QUOTED: "sen
 EXITS = {Stage.LOST: "to_lost", Stage.CANCELLED: "to_cancelled"}
 # Only an approval decision moves a deal out of approval (other than lost / cancelled).
 DECISION_ONLY = {Stage.CONTRACTED, *SEND_BACK}
-
-
-def next_stage(stage: str) -> str | None:
-    """Return the stage after ``stage`` in the pipeline (None at the end or off it)."""
-    if stage not in PIPELINE:
-        return None
-    index = PIPELINE.index(stage)
-    return PIPELINE[index + 1] if index + 1 < len(PIPELINE) else None
 
 
 def _method(deal: Deal, to: str) -> str:

@@ -1,0 +1,135 @@
+"""Reads of the pipeline: list, kanban, detail, approval inbox, tasks and stalled deals —
+each in a fixed number of queries whatever the number of deals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+
+from core.calendar import add_business_days, business_days_between
+
+from .choices import OPEN_STAGES, PIPELINE, ApprovalStatus, Stage, next_stage
+from .filters import DealFilter
+from .models import ApprovalRequest, Deal, Receivable, StageChange, StallThreshold
+
+CARDS_PER_COLUMN = 20
+
+
+def deal_list(*, user: Any, filters: dict | None = None) -> QuerySet[Deal]:
+    """Return deals filtered by the list's FilterSet, with what a list row shows."""
+    queryset = Deal.objects.select_related("client", "owner").order_by("-pk")
+    return DealFilter(filters or {}, queryset=queryset).qs
+
+
+def stalled_days(deal: Deal, today: date | None = None) -> int:
+    """Return the bank business days the deal has spent in its current stage."""
+    today = today or timezone.localdate()
+    return max(business_days_between(timezone.localdate(deal.stage_entered_at), today), 0)
+
+
+@dataclass
+class Column:
+    stage: str
+    label: str
+    count: int = 0
+    amount: int = 0
+    cards: list[Deal] = field(default_factory=list)
+
+    @property
+    def next(self) -> str | None:
+        return next_stage(self.stage)
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.cards)
+
+
+def kanban(*, user: Any, filters: dict | None = None) -> list[Column]:
+    """Return one column per open pipeline stage: count, amount and the longest-waiting
+    cards (three queries: one aggregate, one windowed page of cards, the thresholds)."""
+    base = deal_list(user=user, filters=filters).filter(stage__in=PIPELINE[:-1])
+    columns = {stage.value: Column(stage.value, str(stage.label)) for stage in PIPELINE[:-1]}
+    for row in base.order_by().values("stage").annotate(n=Count("pk"), total=Sum("face_value")):
+        columns[row["stage"]].count = row["n"]
+        columns[row["stage"]].amount = int(row["total"] or 0)
+    ranked = base.annotate(
+        rank=Window(RowNumber(), partition_by=[F("stage")],
+                    order_by=[F("stage_entered_at").asc(), F("pk").asc()])
+    ).filter(rank__lte=CARDS_PER_COLUMN)  # fmt: skip
+    today = timezone.localdate()
+    limits = dict(StallThreshold.objects.values_list("stage", "business_days"))
+    for deal in ranked.order_by("stage_entered_at", "pk"):
+        deal.days_in_stage = stalled_days(deal, today)
+        deal.stalled = deal.days_in_stage > limits.get(deal.stage, 5)
+        columns[deal.stage].cards.append(deal)
+    return list(columns.values())
+
+
+def deal_get(*, number: str) -> Deal:
+    """Return one deal with everything its page shows, in a fixed number of queries."""
+    return (
+        Deal.objects.select_related(
+            "client", "owner", "created_by", "next_action_owner", "remittance_account"
+        )
+        .prefetch_related(
+            Prefetch("receivables", queryset=Receivable.objects.select_related("debtor")),
+            Prefetch("stage_changes", queryset=StageChange.objects.select_related("actor")),
+            Prefetch(
+                "approvals",
+                queryset=ApprovalRequest.objects.select_related(
+                    "requested_by", "decided_by", "on_behalf_of"
+                ),
+            ),
+            "lost_reasons",
+        )
+        .get(number=number)
+    )
+
+
+def approval_inbox(*, user: Any) -> QuerySet[ApprovalRequest]:
+    """Return pending 稟議 this approver's level covers, never on deals they own or made."""
+    return (
+        ApprovalRequest.objects.filter(
+            status=ApprovalStatus.PENDING, required_level__lte=getattr(user, "approval_level", 0)
+        )
+        .exclude(Q(deal__owner=user) | Q(deal__created_by=user) | Q(requested_by=user))
+        .select_related("deal", "deal__client", "deal__owner", "requested_by")
+        .order_by("requested_at")
+    )
+
+
+def my_tasks(*, user: Any) -> QuerySet[Deal]:
+    """Return open deals whose next action is the user's, the most urgent first."""
+    return (
+        Deal.objects.filter(next_action_owner=user, stage__in=[*OPEN_STAGES, Stage.EXECUTED,
+                                                               Stage.COLLECTING])
+        .select_related("client", "owner")
+        .order_by(F("next_action_due").asc(nulls_last=True), "pk")
+    )  # fmt: skip
+
+
+def stalled_deals(*, today: date, multiple: int = 1) -> QuerySet[Deal]:
+    """Return open deals in their stage longer than ``multiple`` × the stage's threshold
+    (bank business days), with one condition per stage — set-based, no per-deal loop."""
+    condition = Q()
+    for threshold in StallThreshold.objects.all():
+        cutoff = add_business_days(today, -threshold.business_days * multiple)
+        condition |= Q(stage=threshold.stage, stage_entered_at__date__lt=cutoff)
+    if not condition:
+        return Deal.objects.none()
+    return Deal.objects.filter(condition).select_related("owner", "client")
+
+
+def customer_deals(*, customer_id: int) -> QuerySet[Deal]:
+    """Return the deals where the customer is the client or a debtor."""
+    as_debtor = Receivable.objects.filter(debtor_id=customer_id).values("deal_id")
+    return (
+        Deal.objects.filter(Q(client_id=customer_id) | Q(pk__in=as_debtor))
+        .select_related("client", "owner")
+        .order_by("-pk")
+    )
