@@ -337,7 +337,12 @@ class ExposureEntry(models.Model):
             models.Index(fields=["reference", "counterparty"]),
             models.Index(fields=["counterparty", "-created_at"]),
             models.Index(fields=["debtor", "-created_at"]),
-        ]
+            # Concentration sums read only these columns (index-only scans on PostgreSQL).
+            models.Index(fields=["debtor", "counterparty"], include=["reserved_change",
+                         "consumed_change"], name="credit_entry_by_debtor_cover"),
+            models.Index(fields=["counterparty", "debtor"], include=["reserved_change",
+                         "consumed_change"], name="credit_entry_by_client_cover"),
+        ]  # fmt: skip
 
     def __str__(self) -> str:
         return f"{self.reference} {self.kind} {self.amount:,}"

@@ -237,13 +237,49 @@ def customer_has_children(customer: Customer) -> bool:
     return Customer.objects.filter(parent=customer).exists()
 
 
-def ledger_entries(customer: Customer) -> QuerySet[ExposureEntry]:
-    """Return the ledger lines where the party is the client or the debtor, newest first."""
-    return (
-        ExposureEntry.objects.filter(Q(counterparty=customer) | Q(debtor=customer))
-        .select_related("counterparty", "debtor", "created_by")
-        .order_by("-created_at", "-pk")
-    )
+class PartyLedger:
+    """The ledger lines where a party is the client or the debtor, newest first, for a
+    Paginator: each page reads the party's own rows through the per-role indexes instead of
+    walking the whole table by date (an OR across both roles cannot use either index)."""
+
+    def __init__(self, customer: Customer):
+        self.customer = customer
+
+    def count(self) -> int:
+        return (
+            ExposureEntry.objects.filter(counterparty=self.customer).count()
+            + ExposureEntry.objects.filter(debtor=self.customer)
+            .exclude(counterparty=self.customer)
+            .count()
+        )
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, window: slice) -> list[ExposureEntry]:
+        start, stop = window.start or 0, window.stop
+        newest = ("-created_at", "-pk")
+        ids = list(
+            ExposureEntry.objects.filter(counterparty=self.customer)
+            .order_by(*newest)
+            .values_list("pk", flat=True)[:stop]
+        ) + list(
+            ExposureEntry.objects.filter(debtor=self.customer)
+            .exclude(counterparty=self.customer)
+            .order_by(*newest)
+            .values_list("pk", flat=True)[:stop]
+        )
+        rows = (
+            ExposureEntry.objects.filter(pk__in=ids)
+            .select_related("counterparty", "debtor", "created_by")
+            .order_by(*newest)
+        )
+        return list(rows[start:stop])
+
+
+def ledger_entries(customer: Customer) -> PartyLedger:
+    """Return the party's ledger (client or debtor side), newest first, ready to paginate."""
+    return PartyLedger(customer)
 
 
 def pending_limits(*, user: Any) -> QuerySet[CreditLimit]:
@@ -340,6 +376,6 @@ def counterparty_list(*, filters: dict | None = None) -> QuerySet[Customer]:
             debtor_percent=_percent(F("debtor_exposure"), "debtor_limit"),
         )
         .annotate(light=_light())
-        .order_by("name", "pk")
+        .order_by("name_kana", "pk")
     )
     return CounterpartyFilter(filters or {}, queryset=queryset).qs

@@ -177,7 +177,11 @@ class Customer(models.Model):
                 name="customer_merged_has_survivor",
             ),
         ]
-        indexes = [models.Index(fields=["status", "is_client", "is_debtor"])]
+        indexes = [
+            models.Index(fields=["status", "is_client", "is_debtor"]),
+            # Lists sort by reading (the model's ordering) and page with LIMIT.
+            models.Index(fields=["name_kana", "id"], name="customer_by_reading"),
+        ]
         permissions = [
             ("view_personal_data", "Can see dates of birth and personal contact data"),
             ("merge_customer", "Can merge duplicate customers"),
