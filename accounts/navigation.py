@@ -16,46 +16,85 @@ class NavItem:
     icon: str
     permission: str | None = None
     staff_only: bool = False
+    group: str = ""  # items of one group share a dropdown when more than one is visible
+
+
+GROUPS = {
+    "deals": (_("Deals"), "briefcase"),
+    "customers": (_("Customers"), "buildings"),
+    "credit": (_("Credit"), "speedometer2"),
+    "compliance": (_("Compliance"), "shield-check"),
+}
 
 
 NAV_ITEMS: tuple[NavItem, ...] = (
-    NavItem(_("Pipeline"), "deals:kanban", "kanban", permission="deals.view_deal"),
-    NavItem(_("Deals"), "deals:list", "list-ul", permission="deals.view_deal"),
-    NavItem(_("My next actions"), "deals:tasks", "check2-circle", permission="deals.change_deal"),
+    NavItem(_("Pipeline"), "deals:kanban", "kanban", permission="deals.view_deal", group="deals"),
+    NavItem(_("Deals"), "deals:list", "list-ul", permission="deals.view_deal", group="deals"),
+    NavItem(
+        _("My next actions"),
+        "deals:tasks",
+        "check2-circle",
+        permission="deals.change_deal",
+        group="deals",
+    ),
     NavItem(
         _("Approval inbox (稟議)"), "deals:approvals", "inboxes", permission="deals.decide_approval"
     ),
-    NavItem(_("Customers"), "customers:list", "buildings", permission="customers.view_customer"),
     NavItem(
-        _("Approvals"), "customers:changes", "check2-square", permission="customers.approve_change"
+        _("Customers"),
+        "customers:list",
+        "buildings",
+        permission="customers.view_customer",
+        group="customers",
+    ),
+    NavItem(
+        _("Approvals"),
+        "customers:changes",
+        "check2-square",
+        permission="customers.approve_change",
+        group="customers",
     ),
     NavItem(
         _("Duplicate review"),
         "customers:duplicates",
         "intersect",
         permission="customers.merge_customer",
+        group="customers",
     ),
     NavItem(
         _("Compliance queue"),
         "compliance:home",
         "shield-exclamation",
         permission="compliance.review_screeninghit",
+        group="compliance",
     ),
     NavItem(
         _("Connections"),
         "compliance:connections",
         "plug",
         permission="compliance.view_connectionapproval",
+        group="compliance",
     ),
     NavItem(
         _("Funding calculator"),
         "credit:calculator",
         "calculator",
         permission="credit.view_advanceratepolicy",
+        group="credit",
     ),
-    NavItem(_("Credit"), "credit:list", "speedometer2", permission="credit.view_creditlimit"),
     NavItem(
-        _("Limit approvals"), "credit:inbox", "patch-check", permission="credit.approve_creditlimit"
+        _("Credit"),
+        "credit:list",
+        "speedometer2",
+        permission="credit.view_creditlimit",
+        group="credit",
+    ),
+    NavItem(
+        _("Limit approvals"),
+        "credit:inbox",
+        "patch-check",
+        permission="credit.approve_creditlimit",
+        group="credit",
     ),
     NavItem(_("Alerts"), "core:alert_list", "bell", permission="core.view_alert"),
     NavItem(_("Audit log"), "core:audit_list", "journal-check", permission="core.view_auditevent"),
@@ -64,12 +103,25 @@ NAV_ITEMS: tuple[NavItem, ...] = (
 
 
 def nav_for(user: Any) -> list[dict[str, Any]]:
-    """Return the menu entries ``user`` may open, with their URLs resolved."""
-    items = []
+    """Return the menu entries ``user`` may open, with their URLs resolved; a group with more
+    than one visible entry becomes one dropdown, so the bar fits whatever the role."""
+    entries: list[dict[str, Any]] = []
+    grouped: dict[str, dict[str, Any]] = {}
     for item in NAV_ITEMS:
         if item.staff_only and not user.is_staff:
             continue
         if item.permission and not user.has_perm(item.permission):
             continue
-        items.append({"label": item.label, "url": reverse(item.url_name), "icon": item.icon})
-    return items
+        entry = {"label": item.label, "url": reverse(item.url_name), "icon": item.icon}
+        if not item.group:
+            entries.append(entry)
+            continue
+        if item.group not in grouped:
+            label, icon = GROUPS[item.group]
+            grouped[item.group] = {"label": label, "icon": icon, "children": []}
+            entries.append(grouped[item.group])
+        grouped[item.group]["children"].append(entry)
+    return [
+        entry["children"][0] if "children" in entry and len(entry["children"]) == 1 else entry
+        for entry in entries
+    ]

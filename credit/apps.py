@@ -18,11 +18,15 @@ class CreditConfig(AppConfig):
     def ready(self) -> None:
         from django.urls import reverse
 
+        from customers.merge_hooks import register_merge_hooks
         from customers.panels import CustomerPanel, register_customer_panel
+
+        from .services.merge import rebuild_after_merge, supersede_merged_limits
 
         post_migrate.connect(
             _ensure_default_policy, sender=self, dispatch_uid="credit.default_policy"
         )
+        register_merge_hooks("credit", before=supersede_merged_limits, after=rebuild_after_merge)
         register_customer_panel(
             CustomerPanel(
                 name="credit",

@@ -41,7 +41,13 @@ def get(mapping, key):
 @register.filter
 def rate_percent(rate):
     """Render a Decimal rate (0.7250) as a percentage without trailing zeros (72.5%)."""
-    if rate is None or rate == "":
+    if rate is None or rate == "" or rate == "None":
         return ""
-    value = (rate * 100).quantize(type(rate)("0.01")).normalize()
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        rate = Decimal(str(rate))
+    except InvalidOperation:
+        return rate
+    value = (rate * 100).quantize(Decimal("0.01")).normalize()
     return f"{value:f}%"

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_log
 
+from .. import merge_hooks
 from ..choices import CustomerStatus
 from ..exceptions import MergeError
 from ..models import Customer, CustomerMerge, DuplicateCandidate
@@ -82,6 +83,7 @@ def customer_merge(
         )
 
     before = {"survivor": _fields(survivor), "merged": _fields(merged)}
+    merge_hooks.run_before(survivor=survivor, merged=merged, actor=actor)
     moved: dict[str, dict[str, list[int]]] = {}
     for model, field in _relations():
         manager = model._base_manager
@@ -103,6 +105,7 @@ def customer_merge(
             setattr(survivor, field, getattr(merged, field))
     survivor.full_clean()
     survivor.save()
+    merge_hooks.run_after(survivor=survivor, merged=merged, actor=actor)
 
     DuplicateCandidate.objects.filter(
         models.Q(first=merged) | models.Q(second=merged), status=DuplicateCandidate.Status.OPEN
@@ -167,6 +170,7 @@ def customer_merge_undo(*, merge: CustomerMerge, actor: Any) -> CustomerMerge:
         customer.full_clean()
         customer.save()
 
+    merge_hooks.run_after(survivor=survivor, merged=merged, actor=actor)
     merge.undone_by = actor
     merge.undone_at = timezone.now()
     merge.save()

@@ -593,3 +593,26 @@ class TestPolicyVersions:
         ensure_default_policy()
         with pytest.raises(InvalidStateError):
             policy_activate(policy=active_policy(), actor=admin)
+
+
+class TestCustomerMerge:
+    def test_a_merge_keeps_one_live_limit_and_balances_equal_to_the_ledger(self, make_user):
+        from credit.models import Exposure
+        from credit.services import reserve
+        from customers.services import customer_merge
+
+        actor = make_user("underwriter")
+        survivor, merged = CustomerFactory(), CustomerFactory()
+        debtor = CustomerFactory(is_client=False, is_debtor=True)
+        for party in (survivor, merged):
+            CreditLimitFactory(counterparty=party, amount=10_000_000)
+        CreditLimitFactory(counterparty=debtor, kind="debtor", amount=50_000_000)
+        reserve(counterparty=survivor, amount=1_000_000, reference="S", actor=actor,
+                debtor=debtor)  # fmt: skip
+        reserve(counterparty=merged, amount=2_000_000, reference="M", actor=actor,
+                debtor=debtor)  # fmt: skip
+        customer_merge(survivor=survivor, merged=merged, actor=actor)
+        assert CreditLimit.objects.filter(counterparty=survivor, status="active").count() == 1
+        assert Exposure.objects.get(pk=survivor.pk).client_total == 3_000_000
+        assert Exposure.objects.get(pk=merged.pk).client_total == 0
+        assert Exposure.objects.get(pk=debtor.pk).debtor_total == 3_000_000

@@ -94,3 +94,17 @@ def log_in(page) -> Callable[..., None]:
         page.wait_for_load_state()
 
     return fill_and_submit
+
+
+@pytest.fixture
+def navigate(page) -> Callable[..., None]:
+    """Return a function opening a menu entry, through its group's dropdown when it has one."""
+
+    def go(item: str, group: str | None = None) -> None:
+        menu = page.locator("#mainNav")
+        if group:
+            menu.get_by_role("button", name=group).click()
+        menu.get_by_role("link", name=item).click()
+        page.wait_for_load_state()
+
+    return go

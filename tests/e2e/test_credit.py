@@ -13,10 +13,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 class TestFundingCalculator:
     def test_an_underwriter_sees_the_articles_figures_and_they_follow_the_inputs(
-        self, page, log_in, artifacts_dir
+        self, page, log_in, navigate, artifacts_dir
     ):
         log_in("underwriter")
-        page.get_by_role("link", name="資金化シミュレーター").click()
+        navigate("資金化シミュレーター", group="与信")
         page.get_by_label("額面（円）").fill("10000000")
         page.get_by_label("スキーム").select_option("two_party")
         page.get_by_label("売掛先格付").select_option("C")
