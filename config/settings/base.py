@@ -203,6 +203,8 @@ SPECTACULAR_SETTINGS = {
         "CreditGradeEnum": "credit.choices.Grade",
         "CreditLimitKindEnum": "credit.choices.LimitKind",
         "ExposureEntryKindEnum": "credit.choices.EntryKind",
+        "DealChannelEnum": "deals.choices.Channel",
+        "ApprovalDecisionEnum": "deals.choices.Decision",
     },
 }
 

@@ -22,6 +22,7 @@ def _all_paths(resolver=None, prefix="") -> list[str]:
         elif isinstance(entry, URLPattern):
             path = re.sub(r"<drf_format_suffix:\w+>", ".json", pattern)
             path = re.sub(r"<int:\w+>", "1", path)
+            path = re.sub(r"<deal:\w+>", "2026-0001", path)
             path = re.sub(r"<(str:)?\w+>", "sales", path)
             path = re.sub(r"<path:\w+>", "x", path)
             path = path.replace("^", "").replace("$", "").replace("\\Z", "").replace("\\.", ".")
