@@ -15,6 +15,7 @@ api_patterns = [
     path("", include("core.api.urls")),
     path("", include("customers.api.urls")),
     path("", include("compliance.api.urls")),
+    path("", include("deals.api.urls")),
     path("credit/", include("credit.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -153,7 +153,7 @@ class DealDetailSerializer(DealSerializer):
         return RequirementSerializer(self._pipeline(deal)[1], many=True).data
 
 
-class TransitionSerializer(serializers.Serializer):
+class DealMoveSerializer(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -180,10 +180,16 @@ class PriceSerializer(serializers.Serializer):
     override_reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+# The stages a 稟議 can be sent back to (DESIGN §5): one choice set for request and answer.
+SEND_BACK_CHOICES = [(s.value, s.label) for s in (Stage.UNDERWRITING, Stage.QUOTED)]
+
+
 class ApprovalRequestSerializer(serializers.ModelSerializer):
     """A 稟議 with the summary frozen when approval was asked for, and its decision."""
 
     deal = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    send_back_to = serializers.ChoiceField(choices=SEND_BACK_CHOICES, allow_blank=True,
+                                           read_only=True)  # fmt: skip
     deal_name = serializers.CharField(source="deal.name", read_only=True)
     deal_stage = serializers.CharField(source="deal.stage", read_only=True)
     client_name = serializers.CharField(source="deal.client.name", read_only=True)
@@ -207,9 +213,8 @@ class DecideSerializer(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="")
     conditions = serializers.CharField(required=False, allow_blank=True, default="")
     send_back_to = serializers.ChoiceField(
-        choices=[(s.value, s.label) for s in (Stage.UNDERWRITING, Stage.QUOTED)],
-        required=False, allow_blank=True, default="",
-    )  # fmt: skip
+        choices=SEND_BACK_CHOICES, required=False, allow_blank=True, default=""
+    )
     exception = serializers.ChoiceField(
         choices=[c for c in ApprovalException.choices if c[0]], required=False,
         allow_blank=True, default="",

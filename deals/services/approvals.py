@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Field
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -77,8 +78,10 @@ def approval_request_create(*, deal: Deal, actor: Any) -> ApprovalRequest:
     """Open the 稟議 for a deal entering approval, with the level the matrix requires."""
     split = exposure_split(deal)
     check = check_limit(deal.client, deal.advance_amount, debtor_split=split or None)
-    grades = current_grades([deal.client_id, *sorted(d.pk for d in split)])
-    risk = risk_tier(grades.values(), check.status) if grades else "high"
+    parties = [deal.client_id, *sorted(d.pk for d in split)]
+    grades = current_grades(parties)
+    # A party without a rating (e.g. a debtor added after underwriting) counts as high risk.
+    risk = risk_tier([grades.get(party, "") for party in parties], check.status)
     level = required_level(deal.advance_amount, risk, check.status, AuthorityRule.objects.all())
     request = ApprovalRequest.objects.create(
         deal=deal, summary=build_summary(deal, check, grades), amount=deal.advance_amount,
@@ -117,6 +120,10 @@ def _authorise(approval, actor, exception, exception_reason, on_behalf_of) -> An
         raise PermissionDeniedError()
     if not _two_factor_passed(actor):
         raise PermissionDeniedError(_("Approvers must pass two-factor authentication first."))
+    if exception not in ApprovalException.values:
+        # Django's own message (already translated): no new string for the catalogue.
+        message = Field.default_error_messages["invalid_choice"] % {"value": exception}
+        raise ValidationError({"exception": message})
     makers = _makers(approval)
     if actor.pk in makers:
         raise PermissionDeniedError(_("You cannot decide on a deal you own, created or submitted."))
@@ -206,5 +213,5 @@ def approval_decide(
               data={"deal": deal.number, "approval": approval.pk, "decision": decision,
                     "exception": exception, "on_behalf_of": getattr(on_behalf_of, "pk", None)})  # fmt: skip
     apply_transition(deal, to=target, actor=actor, comment=comment or conditions,
-                     lost_reasons=reasons)  # fmt: skip
+                     lost_reasons=reasons, reasons_by_system=True)  # fmt: skip
     return approval

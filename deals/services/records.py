@@ -44,6 +44,9 @@ UPDATABLE = {
     "memo_judgement", "memo_next", "next_action", "next_action_owner", "next_action_due",
     "owner",
 }  # fmt: skip
+# Fields of a receivable a user may change through receivable_update (never its deal).
+RECEIVABLE_FIELDS = {"debtor", "invoice_number", "issue_date", "due_date", "face_amount",
+                     "evidence_received", "verification_method", "verification_note"}  # fmt: skip
 PRICING_FIELDS = {"scheme", "registration_required", "client_size", "survey_fee",
                   "registration_fee", "scrivener_fee", "transfer_fee"}  # fmt: skip
 
@@ -68,8 +71,8 @@ def refresh_funding(deal: Deal, receivables: list[Receivable] | None = None) -> 
         deal.advance_amount, deal.fee = result.advance_amount, result.fee
         deal.upfront_payment, deal.reserve = result.upfront_payment, result.reserve
     else:
-        deal.advance_amount = deal.fee = deal.upfront_payment = 0
-        deal.reserve = deal.face_value
+        # Nothing is bought until the deal is priced: no advance, no reserve.
+        deal.advance_amount = deal.fee = deal.upfront_payment = deal.reserve = 0
 
 
 def exposure_split(deal: Deal) -> dict[Customer, int]:
@@ -164,6 +167,13 @@ def _guard_double_sale(debtor: Customer, key: str, deal: Deal) -> None:
         raise DoubleSale(other.deal)
 
 
+def _check_debtor(debtor: Customer, deal: Deal) -> None:
+    if not debtor.is_debtor:
+        raise ValidationError({"debtor": _("The debtor must be a customer marked as debtor.")})
+    if debtor.pk == deal.client_id:
+        raise ValidationError({"debtor": _("The client cannot be its own debtor.")})
+
+
 @transaction.atomic
 def receivable_add(
     *,
@@ -182,10 +192,7 @@ def receivable_add(
     deal = _lock(deal)
     if deal.stage not in EDITABLE_PRICING_STAGES:
         raise InvalidStateError(_("Receivables are frozen once the deal is in approval."))
-    if not debtor.is_debtor:
-        raise ValidationError({"debtor": _("The debtor must be a customer marked as debtor.")})
-    if debtor.pk == deal.client_id:
-        raise ValidationError({"debtor": _("The client cannot be its own debtor.")})
+    _check_debtor(debtor, deal)
     key = _invoice_key(invoice_number)
     _guard_double_sale(debtor, key, deal)
     receivable = Receivable(
@@ -205,12 +212,17 @@ def receivable_add(
 @transaction.atomic
 def receivable_update(*, receivable: Receivable, actor: Any, **fields: Any) -> Receivable:
     """Record evidence and verification, or correct amounts before the approval request."""
+    unknown = set(fields) - RECEIVABLE_FIELDS
+    if unknown:
+        raise ValueError(f"unknown receivable fields: {sorted(unknown)}")
     deal = _lock(receivable.deal)
     allowed_late = {"evidence_received", "verification_method", "verification_note"}
     if deal.stage not in EDITABLE_PRICING_STAGES and set(fields) - allowed_late:
         raise InvalidStateError(_("Receivables are frozen once the deal is in approval."))
     for name, value in fields.items():
         setattr(receivable, name, value)
+    if "debtor" in fields:
+        _check_debtor(receivable.debtor, deal)
     if "invoice_number" in fields or "debtor" in fields:
         receivable.invoice_key = _invoice_key(receivable.invoice_number)
         _guard_double_sale(receivable.debtor, receivable.invoice_key, deal)

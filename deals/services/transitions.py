@@ -61,15 +61,16 @@ def available_transitions(deal: Deal, user: Any | None = None) -> list[dict[str,
     their own inputs; moves that only an approval decision makes are left out.
     """
     result = []
+    may = user is None or user.has_perm("deals.transition_deal")
     upcoming = next_stage(deal.stage)
     if upcoming and deal.stage != Stage.APPROVAL:
         gaps = missing(deal)
         result.append({"to": upcoming, "label": str(Stage(upcoming).label), "missing": gaps,
-                       "allowed": not gaps})  # fmt: skip
+                       "allowed": not gaps and may})  # fmt: skip
     if deal.stage in OPEN_STAGES:
         for to in (Stage.LOST, Stage.CANCELLED):
             result.append({"to": to, "label": str(Stage(to).label), "missing": [],
-                           "allowed": True})  # fmt: skip
+                           "allowed": may})  # fmt: skip
     return result
 
 
@@ -87,18 +88,29 @@ def record_stage_change(deal: Deal, *, from_stage: str, actor: Any, comment: str
     return change
 
 
-def _lost_reasons(codes: Iterable[str]) -> list[LostReason]:
+def _lost_reasons(codes: Iterable[str], *, chosen_by_system: bool = False) -> list[LostReason]:
+    """Return the reasons for ``codes``; users pick from the active list, while a reason the
+    system sets (リスクNG on rejection) applies even if it was retired from the picker."""
     codes = [code for code in dict.fromkeys(codes) if code]
     if not 1 <= len(codes) <= 3:
         raise ValidationError({"lost_reasons": _("Choose one to three lost reasons.")})
-    reasons = list(LostReason.objects.filter(code__in=codes, is_active=True))
+    reasons = LostReason.objects.filter(code__in=codes)
+    if not chosen_by_system:
+        reasons = reasons.filter(is_active=True)
+    reasons = list(reasons)
     if len(reasons) != len(codes):
         raise ValidationError({"lost_reasons": _("Unknown lost reason.")})
     return reasons
 
 
 def apply_transition(
-    deal: Deal, *, to: str, actor: Any, comment: str = "", lost_reasons: Iterable[str] = ()
+    deal: Deal,
+    *,
+    to: str,
+    actor: Any,
+    comment: str = "",
+    lost_reasons: Iterable[str] = (),
+    reasons_by_system: bool = False,
 ) -> Deal:
     """Move a locked deal, with the side effects of the target stage (inside a transaction)."""
     method = _method(deal, to)
@@ -107,7 +119,7 @@ def apply_transition(
     from_stage = deal.stage
     reasons: list[LostReason] = []
     if to == Stage.LOST:
-        reasons = _lost_reasons(lost_reasons)
+        reasons = _lost_reasons(lost_reasons, chosen_by_system=reasons_by_system)
         deal.lost_note = comment or deal.lost_note
     if to == Stage.CANCELLED and not comment.strip():
         raise ValidationError({"comment": _("Say why the deal is cancelled.")})
@@ -152,6 +164,8 @@ def deal_transition(
     )
     if deal.stage == Stage.APPROVAL and to in DECISION_ONLY:
         raise InvalidStateError(_("Only an approval decision moves a deal out of approval."))
+    # A skip or a backward move is refused as such, before any requirement is weighed.
+    _method(deal, to)
     if to not in EXITS:
         gaps = missing(deal)
         if gaps:
