@@ -7,6 +7,7 @@ from typing import Any
 
 from compliance.selectors import clearance
 from credit.selectors import current_grades
+from credit.services import check_limit
 from customers.models import Customer
 
 from .choices import ApprovalStatus, Stage
@@ -25,6 +26,12 @@ def load_facts(deal: Deal, *, stage: str | None = None, gates: bool = True) -> F
     if codes & {"client_cleared", "debtors_cleared", "clearance_recheck"}:
         parties = Customer.objects.filter(pk__in=[deal.client_id, *facts.debtor_ids])
         facts.cleared = {party.pk: clearance(party).cleared for party in parties}
+    if "limits_in_force" in codes:
+        # Amount 0: only whether each limit touched still stands, not the headroom (the
+        # approval already reserved it).
+        split = {debtor: 0 for debtor in facts.debtor_ids}
+        check = check_limit(deal.client, 0, debtor_split=split or None)
+        facts.limits_in_force = not any(line.hard_block for line in check.lines)
     if "ratings" in codes:
         facts.grades = current_grades([deal.client_id, *facts.debtor_ids])
     if stage == Stage.APPROVAL:

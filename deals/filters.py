@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import django_filters
 from django.db.models import OuterRef, Q, Subquery
@@ -87,7 +87,9 @@ class DealFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=deals)
 
     def filter_stalled(self, queryset, name, value):
-        cutoff = add_business_days(timezone.localdate(), -int(value) + 1)
+        # Count back from tomorrow so that today counts only when banks are open (as in
+        # selectors.stalled_days): on a Saturday, a deal from Friday has waited no day yet.
+        cutoff = add_business_days(timezone.localdate() + timedelta(days=1), -int(value))
         return queryset.filter(stage__in=OPEN_FOR_STALL, stage_entered_at__date__lt=cutoff)
 
     def filter_month(self, queryset, name, value):

@@ -27,6 +27,7 @@ class Facts:
     deal: Any
     receivables: list[Any]
     cleared: dict[int, bool] = field(default_factory=dict)  # customer id → clearance
+    limits_in_force: bool = True  # no limit touched is missing, suspended or lapsed
     grades: dict[int, str] = field(default_factory=dict)  # customer id → current grade
     approved: bool = False
 
@@ -143,6 +144,9 @@ REQUIREMENTS: tuple[Requirement, ...] = (
                 ("remittance_account",)),
     Requirement("execution", Stage.CONTRACTED, _("Execution date and executed amount"),
                 _filled("executed_on", "executed_amount"), ("executed_on", "executed_amount")),
+    Requirement("limits_in_force", Stage.CONTRACTED,
+                _("Credit limits of the client and every debtor still in force (not suspended)"),
+                lambda f: f.limits_in_force, gate=True),
     Requirement("clearance_recheck", Stage.CONTRACTED,
                 _("Compliance clearance still holds for the client and every debtor"),
                 lambda f: all(f.cleared.get(p, False) for p in (f.deal.client_id, *f.debtor_ids)),

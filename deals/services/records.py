@@ -138,6 +138,9 @@ def deal_update(*, deal: Deal, actor: Any, **fields: Any) -> Deal:
         raise InvalidStateError(_("A finished deal cannot be changed."))
     if set(fields) & PRICING_FIELDS and deal.stage not in EDITABLE_PRICING_STAGES:
         raise InvalidStateError(_("Pricing is frozen once the deal is in approval."))
+    if "owner" in fields and fields["owner"] != deal.owner and deal.stage == Stage.APPROVAL:
+        # The owner may never decide; handing the deal over mid-approval would dodge that.
+        raise InvalidStateError(_("The owner cannot change while the deal is in approval."))
     changed = {k: v for k, v in fields.items() if getattr(deal, k) != v}
     for name, value in changed.items():
         setattr(deal, name, value)
@@ -146,8 +149,13 @@ def deal_update(*, deal: Deal, actor: Any, **fields: Any) -> Deal:
     return _save(deal, actor, "deal.updated", fields=sorted(changed))
 
 
+_DASHES = str.maketrans({c: "-" for c in "‐‑‒–—―−ーｰ"})
+
+
 def _invoice_key(invoice_number: str) -> str:
-    return "".join(nfkc(invoice_number).upper().split())
+    """Return the comparison key of an invoice number: width-folded, upper-case, no spaces,
+    every dash-like character as ``-`` (so 二重譲渡 is caught however it was typed)."""
+    return "".join(nfkc(invoice_number).translate(_DASHES).upper().split())
 
 
 def _guard_double_sale(debtor: Customer, key: str, deal: Deal) -> None:
