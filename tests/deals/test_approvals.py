@@ -14,15 +14,10 @@ from deals.authority import required_level, risk_tier
 from deals.choices import ApprovalStatus, Stage
 from deals.models import ApprovalRequest, AuthorityRule
 from deals.services import approval_decide, deal_create, deal_transition, may_decide
-from tests.deals.test_transitions import Desk, balances, reloaded
+from tests.deals.desk import balances, reloaded
 
 pytestmark = pytest.mark.django_db
 M = 1_000_000
-
-
-@pytest.fixture
-def desk(make_user) -> Desk:
-    return Desk(make_user)
 
 
 def level(amount: int, grades: list[str], status: str = "green") -> int:

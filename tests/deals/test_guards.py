@@ -13,7 +13,7 @@ from deals.choices import Stage
 from deals.exceptions import DoubleSale, TransitionBlocked
 from deals.services import deal_transition, deal_update, receivable_add
 
-from .test_transitions import Desk, desk  # noqa: F401  (fixture)
+from .desk import Desk
 
 pytestmark = pytest.mark.django_db
 

@@ -29,16 +29,11 @@ from deals.services import (
     receivable_remove,
     receivable_update,
 )
-from tests.deals.test_transitions import Desk, reloaded
+from tests.deals.desk import reloaded
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 M = 1_000_000
-
-
-@pytest.fixture
-def desk(make_user) -> Desk:
-    return Desk(make_user)
 
 
 # ------------------------------------------------------------------------------ numbering

@@ -30,15 +30,10 @@ from deals.services import (
     receivable_remove,
     receivable_update,
 )
-from tests.deals.test_transitions import Desk, codes, reloaded
+from tests.deals.desk import Desk, codes, reloaded
 from tests.factories import BankAccountFactory, KycRecordFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def desk(make_user) -> Desk:
-    return Desk(make_user)
 
 
 def assert_blocked(desk: Desk, deal: Deal, expected: list[str]) -> None:

@@ -24,7 +24,6 @@ from deals.selectors import (
     stalled_deals,
 )
 from deals.services import deal_transition
-from tests.deals.test_transitions import Desk
 from tests.factories import (
     CustomerFactory,
     DealFactory,
@@ -35,11 +34,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 M = 1_000_000
-
-
-@pytest.fixture
-def desk(make_user) -> Desk:
-    return Desk(make_user)
 
 
 @pytest.fixture
