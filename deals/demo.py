@@ -77,6 +77,7 @@ from .services import (
     deal_update,
     receivable_add,
 )
+from .services.records import _invoice_key as invoice_key  # the double-sale guard's key
 
 # Up to this many deals the seeder goes through the services; above it, bulk rows.
 SMALL_MAX = 500
@@ -1045,7 +1046,7 @@ class _BulkWriter:
             evidence = documented or rng.random() < 0.4
             receivable_rows.append({
                 "id": self._id(Receivable), "deal_id": deal_id, "debtor_id": debtor,
-                "invoice_number": invoice, "invoice_key": invoice.upper(), "issue_date": issue,
+                "invoice_number": invoice, "invoice_key": invoice_key(invoice), "issue_date": issue,
                 "due_date": issue + timedelta(days=rng.choice([30, 45, 60, 60, 90, 120])),
                 "face_amount": face, "evidence_received": evidence,
                 "verification_method": rng.choice(VERIFICATIONS) if evidence else "",
@@ -1060,7 +1061,7 @@ class _BulkWriter:
             "name": f"{_short(parties.names[debtors[0]])}向け {created_day.month}月分請求書の買取",
             "department": "営業部", "channel": channel, "client_id": client, "scheme": scheme,
             "notice_required": scheme == "three_party", "registration_required": registered,
-            "client_size": size, "face_value": face_value, "reserve": face_value,
+            "client_size": size, "face_value": face_value,  # unpriced: no reserve
             "stage": plan.final, "stage_entered_at": plan.entered, "created_at": plan.created,
             "updated_at": plan.entered,
         }  # fmt: skip

@@ -21,6 +21,7 @@ from deals.choices import ApprovalStatus, Stage
 from deals.demo import seed_deals
 from deals.models import ApprovalRequest, Deal, DealSequence, Receivable, StageChange
 from deals.services import may_decide
+from deals.services.records import _invoice_key
 
 pytestmark = pytest.mark.django_db
 
@@ -70,10 +71,13 @@ def test_the_large_path_writes_a_consistent_book_in_bulk():
         if deal.advance_rate is not None:
             funding = funding_breakdown(deal.face_value, deal.advance_rate, deal.fee_rate,
                                         deal.other_costs)  # fmt: skip
-            assert (deal.advance_amount, deal.upfront_payment) == (
-                funding.advance_amount, funding.upfront_payment)  # fmt: skip
-    keys = Receivable.objects.values_list("debtor_id", "invoice_key")
-    assert len(set(keys)) == len(keys)
+            assert (deal.advance_amount, deal.upfront_payment, deal.reserve) == (
+                funding.advance_amount, funding.upfront_payment, funding.reserve)  # fmt: skip
+        else:  # nothing is bought until the deal is priced
+            assert deal.advance_amount == deal.reserve == 0
+    keys = Receivable.objects.values_list("debtor_id", "invoice_key", "invoice_number")
+    assert len({(debtor, key) for debtor, key, _ in keys}) == len(keys)
+    assert all(key == _invoice_key(number) for _, key, number in keys)
 
     last_move = {}
     for change in StageChange.objects.order_by("at", "pk"):
