@@ -52,16 +52,28 @@ def business_days_between(start: date, end: date) -> int:
 
     When ``end`` is before ``start`` the count is negative, so that
     ``add_business_days(start, business_days_between(start, end)) == end`` for any open ``end``.
+    Counted with weekday arithmetic and each year's closed weekdays (cached), so spans of
+    years cost no more than a few days.
     """
     if end < start:
         return -business_days_between(end, start)
-    count = 0
-    current = start
-    while current < end:
-        current += timedelta(days=1)
-        if is_bank_business_day(current):
-            count += 1
-    return count
+    weeks, extra = divmod((end - start).days, 7)
+    weekdays = weeks * 5 + sum(
+        1 for offset in range(1, extra + 1) if (start + timedelta(days=offset)).weekday() < 5
+    )
+    closed = sum(
+        1
+        for year in range(start.year, end.year + 1)
+        for day in _closed_weekdays(year)
+        if start < day <= end
+    )
+    return weekdays - closed
+
+
+@lru_cache(maxsize=64)
+def _closed_weekdays(year: int) -> tuple[date, ...]:
+    """Return the weekdays of ``year`` on which banks are closed."""
+    return tuple(bank_holidays(date(year, 1, 1), date(year, 12, 31)))
 
 
 def bank_holidays(start: date, end: date) -> list[date]:

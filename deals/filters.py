@@ -28,7 +28,9 @@ AMOUNT_BANDS = {
 
 class DealFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Deal id, name or client"), method="filter_q")
-    stage = django_filters.MultipleChoiceFilter(choices=Stage.choices, label=_("Stage"))
+    # One stage per deal row: no DISTINCT needed (it would sort every column).
+    stage = django_filters.MultipleChoiceFilter(choices=Stage.choices, label=_("Stage"),
+                                                distinct=False)  # fmt: skip
     owner = django_filters.ModelChoiceFilter(
         queryset=User.objects.filter(is_active=True).order_by("username"), label=_("Owner"),
         empty_label=_("All"),

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum, Window
-from django.db.models.functions import RowNumber
+from django.core.paginator import Page, Paginator
+from django.db import connection
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from core.calendar import add_business_days, business_days_between
@@ -57,17 +58,46 @@ def kanban(*, user: Any, filters: dict | None = None) -> list[Column]:
     for row in base.order_by().values("stage").annotate(n=Count("pk"), total=Sum("face_value")):
         columns[row["stage"]].count = row["n"]
         columns[row["stage"]].amount = int(row["total"] or 0)
-    ranked = base.annotate(
-        rank=Window(RowNumber(), partition_by=[F("stage")],
-                    order_by=[F("stage_entered_at").asc(), F("pk").asc()])
-    ).filter(rank__lte=CARDS_PER_COLUMN)  # fmt: skip
+    cards = _cards(base, [column.stage for column in columns.values() if column.count])
     today = timezone.localdate()
     limits = dict(StallThreshold.objects.values_list("stage", "business_days"))
-    for deal in ranked.order_by("stage_entered_at", "pk"):
+    for deal in cards:
         deal.days_in_stage = stalled_days(deal, today)
         deal.stalled = deal.days_in_stage > limits.get(deal.stage, 5)
         columns[deal.stage].cards.append(deal)
     return list(columns.values())
+
+
+CARD_FIELDS = ("number", "name", "stage", "stage_entered_at", "face_value", "client__name",
+               "owner__username", "owner__first_name", "owner__last_name")  # fmt: skip
+
+
+def _cards(base: QuerySet[Deal], stages: list[str]) -> list[Deal]:
+    """Return the longest-waiting cards of each stage in one query: a UNION ALL of 20-row
+    slices, each read from the (stage, stage_entered_at) index instead of sorting every open
+    deal. Databases that cannot order inside a compound query get one slice per stage."""
+    if not stages:
+        return []
+    slices = [
+        base.filter(stage=stage)
+        .only(*CARD_FIELDS)
+        .order_by("stage_entered_at", "pk")[:CARDS_PER_COLUMN]
+        for stage in stages
+    ]
+    if connection.features.supports_slicing_ordering_in_compound and len(slices) > 1:
+        return list(slices[0].union(*slices[1:], all=True))
+    return [deal for part in slices for deal in part]
+
+
+def page_of(queryset: QuerySet[Deal], number: Any, per_page: int) -> Page:
+    """Return a page of ``queryset`` by paging ids first: a deep OFFSET then walks only the
+    index, not the joined rows; the page's rows are fetched by id in the list's order."""
+    ids = queryset.values_list("pk", flat=True)
+    page = Paginator(ids, per_page).get_page(number)
+    rows = queryset.model.objects.filter(pk__in=list(page.object_list))
+    rows = {deal.pk: deal for deal in rows.select_related("client", "owner")}
+    page.object_list = [rows[pk] for pk in page.object_list if pk in rows]
+    return page
 
 
 def deal_get(*, number: str) -> Deal:

@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -44,6 +43,7 @@ from .selectors import (
     deal_list,
     kanban,
     my_tasks,
+    page_of,
     stalled_days,
 )
 from .services import (
@@ -95,7 +95,7 @@ def kanban_view(request):
 @permission_required("deals.view_deal", raise_exception=True)
 def deal_list_view(request):
     queryset = deal_list(user=request.user, filters=request.GET)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(queryset, request.GET.get("page"), PAGE_SIZE)
     today = timezone.localdate()
     for deal in page:
         deal.days_in_stage = stalled_days(deal, today)
