@@ -58,7 +58,7 @@ def kanban(*, user: Any, filters: dict | None = None) -> list[Column]:
     for row in base.order_by().values("stage").annotate(n=Count("pk"), total=Sum("face_value")):
         columns[row["stage"]].count = row["n"]
         columns[row["stage"]].amount = int(row["total"] or 0)
-    cards = _cards(base, [column.stage for column in columns.values() if column.count])
+    cards = _cards(base, list(columns))
     today = timezone.localdate()
     limits = dict(StallThreshold.objects.values_list("stage", "business_days"))
     for deal in cards:
