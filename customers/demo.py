@@ -25,6 +25,16 @@ SUFFIXES = (
 )
 
 
+# Faker's surnames × suffixes give a few hundred names; larger demo books prefix a region.
+REGIONS = (
+    ("", ""), ("東京", "トウキヨウ"), ("大阪", "オオサカ"), ("名古屋", "ナゴヤ"), ("札幌", "サツポロ"),
+    ("福岡", "フクオカ"), ("横浜", "ヨコハマ"), ("仙台", "センダイ"), ("広島", "ヒロシマ"),
+    ("神戸", "コウベ"), ("京都", "キヨウト"), ("新潟", "ニイガタ"), ("静岡", "シズオカ"),
+    ("岡山", "オカヤマ"), ("熊本", "クマモト"), ("金沢", "カナザワ"), ("浜松", "ハママツ"),
+    ("千葉", "チバ"), ("埼玉", "サイタマ"), ("北九州", "キタキユウシユウ"), ("那覇", "ナハ"),
+)  # fmt: skip
+
+
 def _corporate_number(rng: random.Random) -> str:
     body = f"{rng.randrange(10**11, 10**12):012d}"
     return cn.calc_check_digit(body) + body
@@ -44,7 +54,8 @@ def seed_customers(options: DemoOptions, log) -> None:
     while len(customers) < options.customers:
         family, family_kana, _romaji = fake.last_name_pair()
         suffix, suffix_kana = rng.choice(SUFFIXES)
-        name = f"株式会社{family}{suffix}"
+        region, region_kana = REGIONS[0] if len(used_keys) < 300 else rng.choice(REGIONS)
+        name = f"株式会社{region}{family}{suffix}"
         if name in used_keys:
             continue
         used_keys.add(name)
@@ -53,7 +64,7 @@ def seed_customers(options: DemoOptions, log) -> None:
         customers.append(
             Customer(
                 name=name,
-                name_kana=f"カブシキガイシヤ{family_kana}{suffix_kana}",
+                name_kana=f"カブシキガイシヤ{region_kana}{family_kana}{suffix_kana}",
                 corporate_number=number,
                 invoice_number=f"T{number}",
                 industry=rng.choice(Industry.values),
