@@ -51,9 +51,37 @@ def current_kyc(*, customer: Customer) -> KycRecord | None:
 
 def clearance(customer: Customer, *, today: date | None = None) -> Clearance:
     """Return cleared or not, with every reason: KYC, open hits, true matches, screening age."""
+    return clearances([customer], today=today)[customer.pk]
+
+
+def clearances(customers: list[Customer], *, today: date | None = None) -> dict[int, Clearance]:
+    """Return ``{customer id: Clearance}`` for many customers in three queries (a deal asks for
+    its client and every debtor at once)."""
     today = today or timezone.localdate()
+    ids = [customer.pk for customer in customers]
+    latest: dict[int, KycRecord] = {}
+    records = KycRecord.objects.filter(customer_id__in=ids, person__isnull=True).order_by(
+        "customer_id", "-verified_on", "-id"
+    )
+    for record in records:
+        latest.setdefault(record.customer_id, record)
+    hits: dict[int, dict[str, int]] = {}
+    rows = (
+        ScreeningHit.objects.filter(customer_id__in=ids)
+        .values("customer_id", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in rows:
+        hits.setdefault(row["customer_id"], {})[row["status"]] = row["n"]
+    states = {
+        state.customer_id: state for state in ScreeningState.objects.filter(customer_id__in=ids)
+    }
+    return {pk: _judge(latest.get(pk), hits.get(pk, {}), states.get(pk), today) for pk in ids}
+
+
+def _judge(kyc, hits: dict[str, int], state, today: date) -> Clearance:
     reasons: list[ClearanceReason] = []
-    kyc = current_kyc(customer=customer)
     if kyc is None:
         reasons.append(ClearanceReason("kyc_missing", _("No KYC verification on record.")))
     elif kyc.result != KycResult.VERIFIED:
@@ -64,7 +92,6 @@ def clearance(customer: Customer, *, today: date | None = None) -> Clearance:
                 "kyc_expired", _("KYC expired on %(date)s.") % {"date": kyc.expires_on.isoformat()}
             )
         )
-    hits = _hit_counts(customer)
     if hits.get(HitStatus.TRUE_MATCH):
         reasons.append(
             ClearanceReason(
@@ -77,7 +104,6 @@ def clearance(customer: Customer, *, today: date | None = None) -> Clearance:
                 "open_hits", _("%(n)s screening hit(s) await review.") % {"n": hits[HitStatus.OPEN]}
             )
         )
-    state = ScreeningState.objects.filter(customer=customer).first()
     screened_at = state.screened_at if state else None
     if state is None:
         reasons.append(
@@ -94,11 +120,6 @@ def clearance(customer: Customer, *, today: date | None = None) -> Clearance:
             )
         )
     return Clearance(cleared=not reasons, reasons=reasons, kyc=kyc, screened_at=screened_at)
-
-
-def _hit_counts(customer: Customer) -> dict[str, int]:
-    rows = ScreeningHit.objects.filter(customer=customer).values("status").annotate(n=Count("id"))
-    return {row["status"]: row["n"] for row in rows}
 
 
 def open_hits() -> QuerySet[ScreeningHit]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from compliance.selectors import clearance
+from compliance.selectors import clearances
 from credit.selectors import current_grades
 from credit.services import check_limit
 from customers.models import Customer
@@ -24,8 +24,8 @@ def load_facts(deal: Deal, *, stage: str | None = None, gates: bool = True) -> F
     if not gates:
         return facts
     if codes & {"client_cleared", "debtors_cleared", "clearance_recheck"}:
-        parties = Customer.objects.filter(pk__in=[deal.client_id, *facts.debtor_ids])
-        facts.cleared = {party.pk: clearance(party).cleared for party in parties}
+        parties = list(Customer.objects.filter(pk__in=[deal.client_id, *facts.debtor_ids]))
+        facts.cleared = {pk: result.cleared for pk, result in clearances(parties).items()}
     if "limits_in_force" in codes:
         # Amount 0: only whether each limit touched still stands, not the headroom (the
         # approval already reserved it).

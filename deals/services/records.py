@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from compliance.selectors import clearance
+from compliance.selectors import clearances
 from core.audit import audit_log
 from core.exceptions import InvalidStateError, PermissionDeniedError
 from core.money import to_rate
@@ -328,10 +328,11 @@ def deal_check_credit(*, deal: Deal, actor: Any) -> dict:
 def snapshot_clearance(deal: Deal) -> dict:
     """Set the deal's clearance snapshot of the client and every debtor (not saved)."""
     debtor_ids = sorted({r.debtor_id for r in deal.receivables.all()})
-    parties = Customer.objects.filter(pk__in=[deal.client_id, *debtor_ids])
+    parties = list(Customer.objects.filter(pk__in=[deal.client_id, *debtor_ids]))
+    results = clearances(parties)
     snapshot = {}
     for party in parties:
-        result = clearance(party)
+        result = results[party.pk]
         snapshot[str(party.pk)] = {
             "name": party.name,
             "cleared": result.cleared,

@@ -161,3 +161,18 @@ class TestDealPage:
         assert f'hx-get="/deals/customers/{deal.client_id}/panel/"' in page
         panel = web.get(f"/deals/customers/{deal.client_id}/panel/").content.decode()
         assert deal.number in panel
+
+
+class TestDetailQueries:
+    @pytest.mark.parametrize("stage", [Stage.SCREENING, Stage.CONTRACTED])
+    def test_the_deal_page_asks_compliance_once_however_many_debtors(
+        self, role_client, desk, stage
+    ):
+        web = role_client("operations")
+        counts = []
+        for debtors in (1, 4):
+            deal = desk.move(desk.deal(faces=[1 * 1_000_000] * debtors), stage)
+            with CaptureQueriesContext(connection) as queries:
+                assert web.get(f"/deals/{deal.number}/").status_code == 200
+            counts.append(len(queries))
+        assert counts[0] == counts[1]
