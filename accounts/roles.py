@@ -152,6 +152,9 @@ ROLES: tuple[Role, ...] = (
             "customers.add_contactlog",
             *CREDIT_READ,
             *DEAL_READ,
+            "collection.view_statementimport",
+            "collection.add_statementimport",
+            "collection.view_bankentry",
         ),
     ),
     Role(
