@@ -78,3 +78,163 @@ class BankEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.value_date} {self.payer_name} ¥{self.amount:,}"
+
+
+class CollectionStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    PARTIAL = "partial", _("Partially paid")
+    PAID = "paid", _("Paid")
+    OVERDUE = "overdue", _("Overdue")
+    REPURCHASED = "repurchased", _("Repurchased")
+    WRITTEN_OFF = "written_off", _("Written off")
+
+
+class ExpectedCollection(models.Model):
+    """What we expect for one purchased invoice: due date (moved to the next bank business
+    day), amount and who pays. ``paid_amount`` and ``status`` are derived from allocations by
+    the services and the nightly check — never typed by hand."""
+
+    receivable = models.OneToOneField(
+        "deals.Receivable", verbose_name=_("receivable"), on_delete=models.PROTECT,
+        primary_key=True, related_name="collection",
+    )  # fmt: skip
+    deal = models.ForeignKey("deals.Deal", verbose_name=_("deal"), on_delete=models.PROTECT,
+                             related_name="collections")  # fmt: skip
+    payer = models.ForeignKey("customers.Customer", verbose_name=_("payer"),
+                              on_delete=models.PROTECT, related_name="expected_payments")  # fmt: skip
+    due_date = models.DateField(_("due date (bank business day)"), db_index=True)
+    expected_amount = YenField(_("expected amount"))
+    paid_amount = YenField(_("paid amount"), default=0)
+    fee_amount = YenField(_("bank fees absorbed"), default=0)
+    status = models.CharField(_("status"), max_length=12, choices=CollectionStatus.choices,
+                              default=CollectionStatus.OPEN, db_index=True)  # fmt: skip
+    paid_on = models.DateField(_("paid in full on"), null=True, blank=True)
+    exposure_released = models.BooleanField(_("exposure released"), default=False)
+
+    class Meta:
+        ordering = ["due_date", "pk"]
+        verbose_name = _("expected collection")
+        verbose_name_plural = _("expected collections")
+        indexes = [models.Index(fields=["payer", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.receivable_id} {self.due_date} ¥{self.expected_amount:,}"
+
+    @property
+    def outstanding(self) -> int:
+        return max(self.expected_amount - self.paid_amount - self.fee_amount, 0)
+
+
+class Allocation(models.Model):
+    """Part of a bank entry applied to one expected collection (消込). Reversed, never deleted."""
+
+    entry = models.ForeignKey(BankEntry, verbose_name=_("bank entry"), on_delete=models.PROTECT,
+                              related_name="allocations")  # fmt: skip
+    expected = models.ForeignKey(ExpectedCollection, verbose_name=_("expected collection"),
+                                 on_delete=models.PROTECT, related_name="allocations")  # fmt: skip
+    amount = YenField(_("amount applied"))
+    fee = YenField(_("bank fee booked"), default=0)
+    confidence = models.DecimalField(_("confidence"), max_digits=4, decimal_places=3, default=1)
+    reasons = models.JSONField(_("reasons"), default=list, blank=True)
+    automatic = models.BooleanField(_("matched automatically"), default=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"),
+                                   on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")  # fmt: skip
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+    reversed_at = models.DateTimeField(_("reversed at"), null=True, blank=True)
+    reversed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("reversed by"),
+                                    on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")  # fmt: skip
+    reversal_reason = models.CharField(_("reversal reason"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("allocation")
+        verbose_name_plural = _("allocations")
+        indexes = [models.Index(fields=["expected", "reversed_at"]),
+                   models.Index(fields=["entry", "reversed_at"])]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.entry_id} → {self.expected_id} ¥{self.amount:,}"
+
+
+class RepurchaseStatus(models.TextChoices):
+    OPEN = "open", _("Requested")
+    SETTLED = "settled", _("Settled")
+    WAIVED = "waived", _("Waived")
+
+
+class RepurchaseRequest(models.Model):
+    """買戻し: the client buys back an invoice overdue past the deal's repurchase trigger."""
+
+    expected = models.OneToOneField(ExpectedCollection, verbose_name=_("expected collection"),
+                                    on_delete=models.PROTECT, related_name="repurchase")  # fmt: skip
+    client = models.ForeignKey("customers.Customer", verbose_name=_("client"),
+                               on_delete=models.PROTECT, related_name="repurchases")  # fmt: skip
+    amount = YenField(_("amount due from the client"))
+    status = models.CharField(_("status"), max_length=10, choices=RepurchaseStatus.choices,
+                              default=RepurchaseStatus.OPEN)  # fmt: skip
+    opened_on = models.DateField(_("opened on"))
+    days_overdue = models.PositiveIntegerField(_("days overdue when opened"))
+    settled_on = models.DateField(_("settled on"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-opened_on", "-pk"]
+        verbose_name = _("repurchase request")
+        verbose_name_plural = _("repurchase requests")
+
+    def __str__(self) -> str:
+        return f"{self.expected_id} ¥{self.amount:,}"
+
+
+class ReserveSettlement(models.Model):
+    """返還額: what is returned to the client once every invoice of a deal is collected."""
+
+    deal = models.OneToOneField("deals.Deal", verbose_name=_("deal"), on_delete=models.PROTECT,
+                                related_name="reserve_settlement")  # fmt: skip
+    amount = YenField(_("amount to return"))
+    computed_on = models.DateField(_("computed on"))
+    paid_on = models.DateField(_("paid on"), null=True, blank=True)
+    paid_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("paid by"),
+                                on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="+")  # fmt: skip
+
+    class Meta:
+        ordering = ["paid_on", "-computed_on"]
+        verbose_name = _("reserve settlement")
+        verbose_name_plural = _("reserve settlements")
+
+    def __str__(self) -> str:
+        return f"{self.deal_id} ¥{self.amount:,}"
+
+
+class DunningMethod(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("Email")
+    LETTER = "letter", _("Letter")
+    VISIT = "visit", _("Visit")
+
+
+class DunningLog(models.Model):
+    """督促履歴: one contact about an overdue invoice, with any promise to pay."""
+
+    expected = models.ForeignKey(ExpectedCollection, verbose_name=_("expected collection"),
+                                 on_delete=models.PROTECT, related_name="dunning")  # fmt: skip
+    contacted_on = models.DateField(_("date"))
+    method = models.CharField(_("method"), max_length=10, choices=DunningMethod.choices)
+    person = models.CharField(_("person contacted"), max_length=100)
+    agreed = models.TextField(_("what was agreed"), blank=True)
+    promise_date = models.DateField(_("promised payment date"), null=True, blank=True)
+    promise_amount = YenField(_("promised amount"), null=True, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"),
+                                    on_delete=models.PROTECT, related_name="+")  # fmt: skip
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-contacted_on", "-pk"]
+        verbose_name = _("dunning entry")
+        verbose_name_plural = _("dunning log")
+
+    def __str__(self) -> str:
+        return f"{self.expected_id} {self.contacted_on} {self.method}"

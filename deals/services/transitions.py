@@ -21,6 +21,7 @@ from ..choices import OPEN_STAGES, RESERVED_STAGES, ApprovalStatus, Stage, next_
 from ..exceptions import TransitionBlocked
 from ..facts import missing
 from ..models import ApprovalRequest, Deal, LostReason, StageChange
+from ..signals import deal_moved
 from .records import exposure_split, snapshot_clearance
 
 # target stage → the FSM method that moves there (from the deal's current stage).
@@ -83,6 +84,8 @@ def record_stage_change(deal: Deal, *, from_stage: str, actor: Any, comment: str
     )  # fmt: skip
     deal.stage_entered_at = now
     deal.save()
+    deal_moved.send(sender=Deal, deal=deal, from_stage=from_stage, to_stage=deal.stage,
+                    actor=actor)  # fmt: skip
     audit_log(actor=actor, action="deal.transitioned", subject=deal,
               data={"deal": deal.number, "from": from_stage, "to": deal.stage, "comment": comment})  # fmt: skip
     return change

@@ -10,8 +10,8 @@ from django.db import transaction
 
 from core.audit import audit_log
 
-from .models import BankEntry, EntryStatus, StatementImport
-from .zengin import Statement, parse_statement
+from ..models import BankEntry, EntryStatus, StatementImport
+from ..zengin import Statement, parse_statement
 
 
 @dataclass(frozen=True)
