@@ -24,6 +24,7 @@ GROUPS = {
     "customers": (_("Customers"), "buildings"),
     "credit": (_("Credit"), "speedometer2"),
     "compliance": (_("Compliance"), "shield-check"),
+    "collection": (_("Collection"), "cash-coin"),
 }
 
 
@@ -95,6 +96,13 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         "patch-check",
         permission="credit.approve_creditlimit",
         group="credit",
+    ),
+    NavItem(
+        _("Bank statements"),
+        "collection:statements",
+        "bank",
+        permission="collection.view_statementimport",
+        group="collection",
     ),
     NavItem(_("Alerts"), "core:alert_list", "bell", permission="core.view_alert"),
     NavItem(_("Audit log"), "core:audit_list", "journal-check", permission="core.view_auditevent"),

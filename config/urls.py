@@ -30,6 +30,7 @@ urlpatterns = [
     path("compliance/", include("compliance.urls")),
     path("credit/", include("credit.urls")),
     path("deals/", include("deals.urls")),
+    path("collection/", include("collection.urls")),
     path("api/", include(api_patterns)),
     # One login page for everyone, so two-factor and throttling cannot be bypassed via the admin.
     path("admin/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
