@@ -54,6 +54,20 @@ CREDIT_READ = (
 CREDIT_UNDERWRITE = ("credit.add_creditlimit", "credit.add_rating", "credit.export_creditsheet")
 CREDIT_APPROVE = ("credit.approve_creditlimit", "credit.export_creditsheet")
 
+# Collection: collections staff import statements, reconcile, dun and settle; everyone who
+# follows deals reads what was collected.
+COLLECTION_READ = (
+    "collection.view_expectedcollection", "collection.view_allocation",
+    "collection.view_repurchaserequest", "collection.view_reservesettlement",
+    "collection.view_dunninglog",
+)  # fmt: skip
+COLLECTION_WORK = (
+    *COLLECTION_READ, "collection.view_statementimport", "collection.add_statementimport",
+    "collection.view_bankentry", "collection.add_allocation", "collection.change_allocation",
+    "collection.change_bankentry", "collection.add_dunninglog",
+    "collection.change_repurchaserequest", "collection.change_reservesettlement",
+)  # fmt: skip
+
 # Deals: everyone traces deals by id; sales, underwriters and operations work them through
 # the pipeline; underwriters may override the advance rate; approvers decide 稟議.
 DEAL_READ = (
@@ -107,6 +121,7 @@ ROLES: tuple[Role, ...] = (
             *DEAL_WORK,
             "deals.override_advance_rate",
             "deals.export_deal",
+            *COLLECTION_READ,
         ),
     ),
     Role(
@@ -139,6 +154,7 @@ ROLES: tuple[Role, ...] = (
             "deals.change_deal",
             "deals.change_receivable",
             "deals.transition_deal",
+            *COLLECTION_READ,
         ),
     ),
     Role(
@@ -152,9 +168,7 @@ ROLES: tuple[Role, ...] = (
             "customers.add_contactlog",
             *CREDIT_READ,
             *DEAL_READ,
-            "collection.view_statementimport",
-            "collection.add_statementimport",
-            "collection.view_bankentry",
+            *COLLECTION_WORK,
         ),
     ),
     Role(
@@ -186,6 +200,7 @@ ROLES: tuple[Role, ...] = (
             "credit.export_creditsheet",
             *DEAL_READ,
             "deals.export_deal",
+            *COLLECTION_READ,
         ),
     ),
     Role(

@@ -17,6 +17,7 @@ api_patterns = [
     path("", include("compliance.api.urls")),
     path("", include("deals.api.urls")),
     path("credit/", include("credit.api.urls")),
+    path("collection/", include("collection.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
