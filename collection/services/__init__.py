@@ -8,6 +8,13 @@ from .allocations import (
     entry_to_suspense,
 )
 from .expectations import open_expectations, payer_of, sync_expectations
+from .recovery import (
+    dunning_record,
+    repurchase_open,
+    repurchase_settle,
+    repurchase_waive,
+    reserve_settlement_pay,
+)
 from .statements import ImportResult, statement_import
 
 __all__ = [
@@ -15,10 +22,15 @@ __all__ = [
     "allocate",
     "allocation_reverse",
     "derive_status",
+    "dunning_record",
     "entry_remaining",
     "entry_to_suspense",
     "open_expectations",
     "payer_of",
+    "repurchase_open",
+    "repurchase_settle",
+    "repurchase_waive",
+    "reserve_settlement_pay",
     "statement_import",
     "sync_expectations",
 ]

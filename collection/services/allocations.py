@@ -9,27 +9,18 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit_log
 from core.exceptions import InvalidStateError
-from core.money import apply_rate
-from credit.exceptions import NothingToRelease
-from credit.services import adjust, release
+from credit.services import adjust
 from deals.choices import Stage
 from deals.models import Deal
-from deals.services.transitions import apply_transition
 
-from ..models import (
-    Allocation,
-    BankEntry,
-    CollectionStatus,
-    EntryStatus,
-    ExpectedCollection,
-    ReserveSettlement,
-)
+from ..models import Allocation, BankEntry, CollectionStatus, EntryStatus, ExpectedCollection
+from .settlement import advance_deal, exposure_share, release_receivable
 
 
 def entry_remaining(entry: BankEntry) -> int:
@@ -56,55 +47,21 @@ def _refresh(expected: ExpectedCollection, today: date) -> None:
     expected.paid_amount = int(sums["paid"] or 0)
     expected.fee_amount = int(sums["fee"] or 0)
     expected.status = derive_status(expected, today)
-    expected.paid_on = today if expected.status == CollectionStatus.PAID else None
-
-
-def _exposure_share(expected: ExpectedCollection, deal: Deal) -> int:
-    """Return the exposure one receivable carried: its face × the deal's advance rate."""
-    return apply_rate(expected.expected_amount, deal.advance_rate or Decimal(0))
-
-
-def _release_share(expected, deal, amount, actor, actor_label) -> None:
-    """Release the receivable's exposure (all that is left when ``amount`` is None or more
-    than remains); a deal loaded without ledger rows has nothing to release."""
-    note = _("Collected %(invoice)s") % {"invoice": expected.receivable.invoice_number}
-    debtor = expected.receivable.debtor
-    for attempt in (amount or None, None):
-        try:
-            release(counterparty=deal.client, reference=deal.number, actor=actor,
-                    actor_label=actor_label, debtor=debtor, amount=attempt, note=note)  # fmt: skip
-            return
-        except NothingToRelease:
-            return
-        except ValidationError:
-            continue  # more than remains for this debtor: release what is left
+    # Paid on the bank's value date of the last money applied, not the day it was matched.
+    last = expected.allocations.filter(reversed_at__isnull=True).aggregate(
+        d=Max("entry__value_date")
+    )["d"]
+    expected.paid_on = (last or today) if expected.status == CollectionStatus.PAID else None
 
 
 def _after_payment(expected: ExpectedCollection, deal: Deal, actor: Any, actor_label: str) -> None:
-    """Release the paid receivable's exposure; move the deal to collecting, and close it with
-    its reserve settlement once every receivable is paid."""
-    if deal.stage == Stage.EXECUTED:
-        apply_transition(
-            deal, to=Stage.COLLECTING, actor=actor, comment=_("First payment received")
-        )
-    open_rest = ExpectedCollection.objects.filter(deal=deal).exclude(pk=expected.pk).exclude(
-        status__in=[CollectionStatus.PAID, CollectionStatus.REPURCHASED,
-                    CollectionStatus.WRITTEN_OFF]
-    )  # fmt: skip
+    """Release a fully paid receivable's exposure, then move or close the deal."""
     if expected.status == CollectionStatus.PAID and not expected.exposure_released:
-        last = not open_rest.exists()
-        _release_share(expected, deal, None if last else _exposure_share(expected, deal),
-                       actor, actor_label)  # fmt: skip
+        note = _("Collected %(invoice)s") % {"invoice": expected.receivable.invoice_number}
+        release_receivable(expected, deal, actor=actor, note=note, actor_label=actor_label)
         expected.exposure_released = True
         expected.save(update_fields=["exposure_released"])
-        if last and deal.stage == Stage.COLLECTING:
-            fees = ExpectedCollection.objects.filter(deal=deal).aggregate(f=Sum("fee_amount"))["f"]
-            ReserveSettlement.objects.get_or_create(
-                deal=deal,
-                defaults={"amount": max(deal.reserve - int(fees or 0), 0),
-                          "computed_on": timezone.localdate()},
-            )  # fmt: skip
-            apply_transition(deal, to=Stage.CLOSED, actor=actor, comment=_("Fully collected"))
+    advance_deal(deal, actor=actor, comment=_("First payment received"))
 
 
 @transaction.atomic
@@ -177,7 +134,7 @@ def allocation_reverse(*, allocation: Allocation, actor: Any, reason: str) -> Al
     allocation.reversal_reason = reason.strip()
     allocation.save(update_fields=["reversed_at", "reversed_by", "reversal_reason"])
     if expected.exposure_released:
-        share = _exposure_share(expected, deal)
+        share = exposure_share(expected, deal)
         if share:
             adjust(counterparty=deal.client, amount=share, reference=deal.number, actor=actor,
                    note=_("Allocation reversed: %(reason)s") % {"reason": reason},

@@ -1,0 +1,74 @@
+"""What follows a receivable being settled (paid in full or bought back): its exposure is
+released and, once nothing is left to collect, the deal closes with its reserve to return.
+Shared by allocations and repurchases so both follow the same rule."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.money import apply_rate
+from credit.exceptions import NothingToRelease
+from credit.services import release
+from deals.choices import Stage
+from deals.models import Deal
+from deals.services.transitions import apply_transition
+
+from ..models import CollectionStatus, ExpectedCollection, ReserveSettlement
+
+SETTLED = (CollectionStatus.PAID, CollectionStatus.REPURCHASED, CollectionStatus.WRITTEN_OFF)
+
+
+def exposure_share(expected: ExpectedCollection, deal: Deal) -> int:
+    """Return the exposure one receivable carried: its face × the deal's advance rate."""
+    return apply_rate(expected.expected_amount, deal.advance_rate or Decimal(0))
+
+
+def others_open(expected: ExpectedCollection, deal: Deal) -> bool:
+    return (
+        ExpectedCollection.objects.filter(deal=deal)
+        .exclude(pk=expected.pk)
+        .exclude(status__in=SETTLED)
+        .exists()
+    )
+
+
+def release_receivable(
+    expected: ExpectedCollection, deal: Deal, *, actor: Any, note: str, actor_label: str = ""
+) -> None:
+    """Release the receivable's share of the client's exposure, or all that is left under the
+    deal when nothing else is open; a deal loaded without ledger rows has nothing to release."""
+    share = exposure_share(expected, deal) if others_open(expected, deal) else None
+    debtor = expected.receivable.debtor
+    for amount in (share or None, None):
+        try:
+            release(counterparty=deal.client, reference=deal.number, actor=actor,
+                    actor_label=actor_label, debtor=debtor, amount=amount, note=note)  # fmt: skip
+            return
+        except NothingToRelease:
+            return
+        except ValidationError:
+            continue  # less than the share remains for this debtor: release what is left
+
+
+def advance_deal(deal: Deal, *, actor: Any, comment: str) -> None:
+    """Move the deal to collecting, and close it with its reserve settlement (reserve less the
+    bank fees absorbed) once nothing is left to collect."""
+    if deal.stage == Stage.EXECUTED:
+        apply_transition(deal, to=Stage.COLLECTING, actor=actor, comment=comment)
+    if deal.stage != Stage.COLLECTING:
+        return
+    if ExpectedCollection.objects.filter(deal=deal).exclude(status__in=SETTLED).exists():
+        return
+    fees = ExpectedCollection.objects.filter(deal=deal).aggregate(f=Sum("fee_amount"))["f"]
+    ReserveSettlement.objects.get_or_create(
+        deal=deal,
+        defaults={"amount": max(deal.reserve - int(fees or 0), 0),
+                  "computed_on": timezone.localdate()},
+    )  # fmt: skip
+    apply_transition(deal, to=Stage.CLOSED, actor=actor, comment=_("Fully collected"))
