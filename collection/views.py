@@ -6,16 +6,41 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
+from core.exceptions import DomainError
 from core.uploads import ConfirmImportForm, UploadStash
 
-from .models import BankEntry, StatementImport
-from .services import statement_import
+from .models import (
+    BankEntry,
+    CollectionStatus,
+    DunningLog,
+    ExpectedCollection,
+    RepurchaseRequest,
+    ReserveSettlement,
+    StatementImport,
+)
+from .selectors import (
+    bucket_totals,
+    overdue_list,
+    receivable_ledger,
+    repurchases,
+    reserve_settlements,
+)
+from .services import (
+    dunning_record,
+    repurchase_settle,
+    repurchase_waive,
+    reserve_settlement_pay,
+    statement_import,
+)
 from .zengin import StatementError, parse_statement
 
 PREVIEW_ROWS = 500
@@ -92,3 +117,123 @@ def statement_list_view(request: HttpRequest) -> HttpResponse:
     imports = StatementImport.objects.select_related("imported_by")
     page = Paginator(imports, 50).get_page(request.GET.get("page"))
     return render(request, "collection/statement_list.html", {"page_obj": page})
+
+
+# ------------------------------------------------------------- ledger and overdue
+
+
+class DunningForm(forms.ModelForm):
+    class Meta:
+        model = DunningLog
+        fields = ["contacted_on", "method", "person", "agreed", "promise_date", "promise_amount"]
+        widgets = {
+            "contacted_on": forms.DateInput(attrs={"type": "date"}),
+            "promise_date": forms.DateInput(attrs={"type": "date"}),
+            "agreed": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+def _problems(request, error) -> None:
+    if isinstance(error, ValidationError):
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.error(request, str(getattr(error, "message", error)))
+
+
+@permission_required("collection.view_expectedcollection", raise_exception=True)
+def ledger_view(request: HttpRequest) -> HttpResponse:
+    """債権台帳: every expected collection with its status, derived from allocations."""
+    rows = receivable_ledger(request.GET)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(request, "collection/ledger.html",
+                  {"page_obj": page, "statuses": CollectionStatus.choices})  # fmt: skip
+
+
+@permission_required("collection.view_expectedcollection", raise_exception=True)
+def overdue_view(request: HttpRequest) -> HttpResponse:
+    """Overdue by bucket (bank business days), with the dunning history and a form to log a
+    call or a promise to pay."""
+    today = timezone.localdate()
+    bucket = request.GET.get("bucket") or None
+    rows = list(overdue_list(today, bucket)[:200])
+    return render(request, "collection/overdue.html", {
+        "rows": rows, "buckets": bucket_totals(today), "bucket": bucket,
+        "form": DunningForm(initial={"contacted_on": today}), "today": today,
+    })  # fmt: skip
+
+
+@require_POST
+@permission_required("collection.add_dunninglog", raise_exception=True)
+def dunning_view(request: HttpRequest, pk: int) -> HttpResponse:
+    expected = get_object_or_404(ExpectedCollection, pk=pk)
+    form = DunningForm(request.POST)
+    if form.is_valid():
+        try:
+            dunning_record(expected=expected, actor=request.user, **form.cleaned_data)
+        except (ValidationError, DomainError) as error:
+            _problems(request, error)
+        else:
+            messages.success(request, _("The contact was logged."))
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect(request.POST.get("next") or "collection:overdue")
+
+
+@permission_required("collection.view_repurchaserequest", raise_exception=True)
+def repurchase_list_view(request: HttpRequest) -> HttpResponse:
+    rows = repurchases(request.GET.get("status") or None)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(request, "collection/repurchases.html",
+                  {"page_obj": page, "today": timezone.localdate()})  # fmt: skip
+
+
+@require_POST
+@permission_required("collection.change_repurchaserequest", raise_exception=True)
+def repurchase_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
+    repurchase = get_object_or_404(RepurchaseRequest, pk=pk)
+    try:
+        if request.POST.get("action") == "waive":
+            repurchase_waive(request=repurchase, actor=request.user,
+                             reason=request.POST.get("reason", ""))  # fmt: skip
+        else:
+            settled_on = _date(request.POST.get("settled_on")) or timezone.localdate()
+            repurchase_settle(request=repurchase, actor=request.user, settled_on=settled_on)
+    except (ValidationError, DomainError) as error:
+        _problems(request, error)
+    else:
+        messages.success(request, _("The repurchase was updated."))
+    return redirect("collection:repurchases")
+
+
+@permission_required("collection.view_reservesettlement", raise_exception=True)
+def reserve_list_view(request: HttpRequest) -> HttpResponse:
+    rows = reserve_settlements(unpaid_only=request.GET.get("unpaid") == "1")
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(request, "collection/reserves.html",
+                  {"page_obj": page, "today": timezone.localdate()})  # fmt: skip
+
+
+@require_POST
+@permission_required("collection.change_reservesettlement", raise_exception=True)
+def reserve_pay_view(request: HttpRequest, pk: int) -> HttpResponse:
+    settlement = get_object_or_404(ReserveSettlement, pk=pk)
+    try:
+        reserve_settlement_pay(settlement=settlement, actor=request.user,
+                               paid_on=_date(request.POST.get("paid_on")) or timezone.localdate())  # fmt: skip
+    except (ValidationError, DomainError) as error:
+        _problems(request, error)
+    else:
+        messages.success(request, _("The reserve was recorded as returned."))
+    return redirect("collection:reserves")
+
+
+def _date(value: str | None):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value or "")
+    except ValueError:
+        return None

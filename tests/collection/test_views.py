@@ -48,3 +48,41 @@ class TestStatementImport:
         body = response.content.decode()
         assert 'data-testid="statement-problems"' in body and "入金額合計" in body
         assert not StatementImport.objects.exists()
+
+
+class TestWorkScreens:
+    @pytest.mark.parametrize("role", ROLE_CODES)
+    def test_the_ledger_and_overdue_lists_follow_the_role_table(self, role_client, role):
+        client = role_client(role)
+        readers = {"collections", "manager", "operations", "underwriter"}
+        for url in ("/collection/ledger/", "/collection/overdue/", "/collection/repurchases/",
+                    "/collection/reserves/"):  # fmt: skip
+            assert client.get(url).status_code == (200 if role in readers else 403), url
+
+    def test_an_overdue_receivable_is_listed_in_its_bucket_and_a_call_is_logged(
+        self, role_client, desk
+    ):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from collection.models import DunningLog, ExpectedCollection
+        from core.calendar import add_business_days
+
+        from .test_allocations import _executed
+
+        deal = _executed(desk, [1_000_000])
+        expected = ExpectedCollection.objects.get(deal=deal)
+        today = timezone.localdate()
+        ExpectedCollection.objects.filter(pk=expected.pk).update(
+            due_date=add_business_days(today, -5)
+        )
+        web = role_client("collections")
+        body = web.get("/collection/overdue/", {"bucket": "4-30"}).content.decode()
+        invoice = expected.receivable.invoice_number
+        assert f'data-testid="overdue-{invoice}"' in body
+        web.post(f"/collection/receivables/{expected.pk}/dunning/",
+                 {"contacted_on": today, "method": "phone", "person": "経理部 佐藤",
+                  "agreed": "来週支払", "promise_date": today + timedelta(days=7)})  # fmt: skip
+        entry = DunningLog.objects.get()
+        assert entry.person == "経理部 佐藤" and entry.promise_amount == 1_000_000
