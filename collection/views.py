@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -35,7 +36,9 @@ from .selectors import (
     reserve_settlements,
 )
 from .services import (
+    allocate,
     dunning_record,
+    entry_to_suspense,
     repurchase_settle,
     repurchase_waive,
     reserve_settlement_pay,
@@ -237,3 +240,86 @@ def _date(value: str | None):
         return date.fromisoformat(value or "")
     except ValueError:
         return None
+
+
+# ------------------------------------------------------------- reconciliation queue
+
+
+@permission_required("collection.view_bankentry", raise_exception=True)
+def queue_view(request: HttpRequest) -> HttpResponse:
+    """照合中: deposits waiting for a person, each with ranked suggestions and their reasons."""
+    from customers.models import Customer
+
+    from .reconcile import queue, suggestions_for_entries
+
+    page = Paginator(queue(), 25).get_page(request.GET.get("page"))
+    entries = list(page.object_list)
+    suggestions = suggestions_for_entries(entries)
+    expected_ids = {line.expected_id for found in suggestions.values() for s in found
+                    for line in s.lines}  # fmt: skip
+    expected = ExpectedCollection.objects.select_related("receivable", "deal").in_bulk(
+        list(expected_ids)
+    )
+    payers = Customer.objects.in_bulk(
+        list({s.payer_id for found in suggestions.values() for s in found})
+    )
+    rows = [
+        {"entry": entry, "remaining": entry.amount - entry.applied,
+         "suggestions": [{"s": s, "payer": payers.get(s.payer_id),
+                          "lines": [(expected.get(line.expected_id), line) for line in s.lines]}
+                         for s in suggestions.get(entry.pk, [])]}
+        for entry in entries
+    ]  # fmt: skip
+    return render(request, "collection/queue.html", {"page_obj": page, "rows": rows})
+
+
+@require_POST
+@permission_required("collection.add_allocation", raise_exception=True)
+def queue_action_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Accept a suggestion, apply part of the entry to one invoice by hand, or park the entry
+    in suspense."""
+    from .reconcile import suggestions_for
+
+    entry = get_object_or_404(BankEntry, pk=pk)
+    action = request.POST.get("action")
+    try:
+        if action == "suspense":
+            entry_to_suspense(entry=entry, actor=request.user)
+        elif action == "manual":
+            target = ExpectedCollection.objects.get(
+                receivable__invoice_key=request.POST.get("invoice", "").strip().upper(),
+                deal__number=request.POST.get("deal", "").strip(),
+            )
+            allocate(entry=entry, expected=target, amount=int(request.POST.get("amount") or 0),
+                     fee=int(request.POST.get("fee") or 0), actor=request.user,
+                     reasons=["manual"])  # fmt: skip
+        else:
+            rank = int(request.POST.get("rank") or 1)
+            chosen = next(s for s in suggestions_for(entry) if s.rank == rank)
+            with transaction.atomic():
+                for line in chosen.lines:
+                    allocate(entry=entry, expected=ExpectedCollection(pk=line.expected_id),
+                             amount=line.amount, fee=line.fee, actor=request.user,
+                             confidence=chosen.confidence, reasons=chosen.codes)  # fmt: skip
+    except (ValidationError, DomainError) as error:
+        _problems(request, error)
+    except (ExpectedCollection.DoesNotExist, StopIteration, ValueError):
+        messages.error(request, _("That invoice or suggestion was not found."))
+    else:
+        messages.success(request, _("The entry was updated."))
+    return redirect(request.POST.get("next") or "collection:queue")
+
+
+@require_POST
+@permission_required("collection.add_allocation", raise_exception=True)
+def reconcile_run_view(request: HttpRequest) -> HttpResponse:
+    """Run automatic matching now over every waiting deposit."""
+    from .reconcile import reconcile
+
+    summary = reconcile(actor=request.user)
+    messages.success(
+        request,
+        _("Automatic matching: %(matched)s matched, %(queued)s waiting, %(suspense)s to suspense.")
+        % {"matched": summary.matched, "queued": summary.queued, "suspense": summary.suspense},
+    )
+    return redirect("collection:queue")

@@ -86,3 +86,26 @@ class TestWorkScreens:
                   "agreed": "来週支払", "promise_date": today + timedelta(days=7)})  # fmt: skip
         entry = DunningLog.objects.get()
         assert entry.person == "経理部 佐藤" and entry.promise_amount == 1_000_000
+
+
+class TestQueue:
+    def test_a_suggestion_is_shown_with_its_reasons_and_accepting_it_pays_the_invoice(
+        self, role_client, desk
+    ):
+        from collection.models import CollectionStatus, ExpectedCollection
+        from collection.services import statement_import
+        from tests.factories import TransferNameFactory
+
+        from .test_allocations import _executed
+
+        deal = _executed(desk, [1_000_000])
+        TransferNameFactory(customer=deal.client, name="ｶ)ｱｵﾊﾞｼﾖｳｼﾞ")
+        statement_import(data=dw_file([{"amount": 999_120, "payer": "ｶ)ｱｵﾊﾞｼﾖｳｼﾞ"}]),
+                         file_name="q.txt")  # fmt: skip
+        web = role_client("collections")
+        page = web.get("/collection/queue/").content.decode()
+        assert 'data-testid="suggestion"' in page
+        entry = page.split('data-testid="queue-entry-')[1].split('"')[0]
+        web.post(f"/collection/queue/{entry}/", {"action": "accept", "rank": 1})
+        expected = ExpectedCollection.objects.get(deal=deal)
+        assert expected.status == CollectionStatus.PAID and expected.fee_amount == 880
