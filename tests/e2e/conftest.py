@@ -103,7 +103,8 @@ def navigate(page) -> Callable[..., None]:
     def go(item: str, group: str | None = None) -> None:
         menu = page.locator("#mainNav")
         if group:
-            menu.get_by_role("button", name=group).click()
+            # The user menu is a dropdown too, and its label (the user's name) may share words.
+            menu.locator("a.dropdown-toggle:not([data-testid=user-menu])", has_text=group).click()
         menu.get_by_role("link", name=item).click()
         page.wait_for_load_state()
 
