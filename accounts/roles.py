@@ -66,6 +66,7 @@ COLLECTION_WORK = (
     "collection.view_bankentry", "collection.add_allocation", "collection.change_allocation",
     "collection.change_bankentry", "collection.add_dunninglog",
     "collection.change_repurchaserequest", "collection.change_reservesettlement",
+    "collection.view_csvmapping",
 )  # fmt: skip
 
 # Deals: everyone traces deals by id; sales, underwriters and operations work them through
@@ -227,6 +228,9 @@ ROLES: tuple[Role, ...] = (
             "deals.view_lostreason",
             "deals.add_lostreason",
             "deals.change_lostreason",
+            "collection.view_csvmapping",
+            "collection.add_csvmapping",
+            "collection.change_csvmapping",
             "accounts.view_user",
             "accounts.add_user",
             "accounts.change_user",

@@ -4,7 +4,7 @@ from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin
 
-from .models import BankEntry, StatementImport
+from .models import BankEntry, CsvMapping, StatementImport
 
 
 @admin.register(StatementImport)
@@ -18,3 +18,10 @@ class BankEntryAdmin(ReadOnlyAdmin):
     list_display = ("value_date", "payer_name", "amount", "direction", "status")
     list_filter = ("status", "direction")
     search_fields = ("payer_name", "description", "edi_info")
+
+
+@admin.register(CsvMapping)
+class CsvMappingAdmin(admin.ModelAdmin):
+    """Each bank account's CSV layout, kept by support staff."""
+
+    list_display = ("name", "bank_code", "branch_code", "account_number", "encoding")

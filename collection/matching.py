@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import math
 import re
-from bisect import bisect_left
+from bisect import bisect_left, insort
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -40,7 +41,7 @@ DEFAULT_BANK_FEES = frozenset(
 
 # Bounds of the search for several invoices paid by one transfer.
 MAX_COMBINATION_SIZE = 6
-MAX_COMBINATION_STEPS = 4_000  # candidate additions tried per payer and entry
+MAX_COMBINATION_STEPS = 2_000  # additions tried per payer and entry
 MAX_COMBINATIONS = 8  # combinations kept; more than that is ambiguity enough
 # Receivables considered for combinations and part payments: due at most this many days
 # before or after the value date, and at most this many of them (nearest due dates).
@@ -61,13 +62,21 @@ SIMILAR_NAME_WEIGHT = 1.0  # at DUPLICATE_THRESHOLD, rising to 1.8 at an identic
 # amount within the tolerance). A fit weighs less the likelier it is by chance: see
 # ``fit_weight``.
 SINGLE_CAPS = (3.5, 2.5, 0.5)
-GROUP_CAPS = (3.0, 2.3, 0.0)  # all invoices due on a day, or up to a day
+GROUP_CAPS = {  # all of a deal's or all invoices due on a day; all due up to a day
+    "whole_deal_due_date": (3.0, 2.3, 0.0),
+    "whole_due_date": (3.0, 2.3, 0.0),
+    "all_due_until": (2.5, 1.8, -0.5),
+}
 COMBINATION_CAPS = (1.6, 1.1, -0.5)  # a few invoices found by the search
 CHANCE_OFFSET = -2.0
 CHANCE_SHOWN = 0.5  # a reduction from this on is given as a reason
 COMBINATION_ITEM_PENALTY = 0.25  # per invoice beyond two
 SAME_DUE_DATE = 0.5
 PARTIAL, OLDEST_FIRST = -1.0, -1.5
+DUE_NEAR = 1.5  # paid from three days before the due date to five days after
+# (days up to, weight): paying late is common, paying early by more than days rare.
+LATE_WEIGHTS = ((15, 0.5), (31, -0.5), (62, -1.5), (92, -2.0), (10**6, -2.5))
+EARLY_WEIGHTS = ((10, 0.5), (20, -1.0), (31, -2.0), (62, -3.5), (10**6, -5.0))
 REFERENCE_FULL, REFERENCE_OTHER = 4.0, -2.0
 SEARCH_CAPPED = -0.5
 
@@ -85,6 +94,7 @@ REASON_LABELS = {
     "amount_common": _("Many open invoices could give this amount by chance"),
     "combination": _("Several invoices paid together"),
     "whole_due_date": _("Pays all %(value)s invoices due that day"),
+    "whole_deal_due_date": _("Pays all %(value)s invoices of one deal due that day"),
     "all_due_until": _("Pays all %(value)s invoices due up to then"),
     "interchangeable": _("Equal to %(value)s other invoices of the same deal; the first is taken"),
     "same_due_date": _("The invoices fall due on the same day"),
@@ -246,8 +256,8 @@ class PayerMatch:
     def reason(self) -> Reason:
         if self.how == "similar":
             return Reason("name_similar", self.weight, round(self.similarity * 100))
-        if self.how == "reference":
-            return Reason("name_unknown", -math.log(max(self.shared, 1)))
+        if self.how == "reference":  # a common number names several payers' invoices
+            return Reason("name_unknown", -0.5 * math.log(max(self.shared, 1)))
         return Reason(f"name_{self.how}", self.weight)
 
 
@@ -393,15 +403,14 @@ def date_reason(value_date: date, due_date: date) -> Reason:
     less likely, so the weights fall by about the log of how much rarer it is."""
     days = (value_date - due_date).days  # positive: paid late
     if days == 0:
-        return Reason("due_on", 1.5)
+        return Reason("due_on", DUE_NEAR)
     if -3 <= days <= 5:
-        return Reason("due_near", 1.5, abs(days))
+        return Reason("due_near", DUE_NEAR, abs(days))
     if days > 5:
-        weight = 0.5 if days <= 15 else -0.5 if days <= 31 else -1.5 if days <= 92 else -2.0
+        weight = next(w for upto, w in LATE_WEIGHTS if days <= upto)
         return Reason("due_late", weight, days)
     early = -days
-    weight = 0.5 if early <= 10 else -1.0 if early <= 20 else -2.0 if early <= 31 else -3.0
-    return Reason("due_early", weight, early)
+    return Reason("due_early", next(w for upto, w in EARLY_WEIGHTS if early <= upto), early)
 
 
 def amount_fit(outstanding: int, amount: int, tolerance: int) -> int | None:
@@ -458,6 +467,15 @@ class CombinationSearch:
     complete: bool
     steps: int
     near: int
+    space: int = 0  # combinations of the items there are in all (sizes 2 to the bound)
+
+    @property
+    def chances(self) -> int:
+        """Return how many sums near the amount there are, as far as one can tell: those met,
+        or, when the search stopped at its bound, as many in the whole space."""
+        if self.complete or not self.steps:
+            return self.near
+        return max(self.near, round(self.near * self.space / self.steps))
 
 
 def find_combinations(
@@ -479,9 +497,17 @@ def find_combinations(
     """
     ordered = [item for item in items if item.outstanding > 0]
     count = len(ordered)
-    suffix = [0] * (count + 1)
+    # reach[index][k]: the most k more items from ``index`` on can add (the k largest), so a
+    # branch that cannot reach the amount with the places it has left stops at once.
+    reach = [[0] * (max_size + 1) for _ in range(count + 1)]
+    largest: list[int] = []
     for index in range(count - 1, -1, -1):
-        suffix[index] = suffix[index + 1] + ordered[index].outstanding
+        insort(largest, -ordered[index].outstanding)
+        del largest[max_size:]
+        running = 0
+        for k in range(1, max_size + 1):
+            running -= largest[k - 1] if k <= len(largest) else 0
+            reach[index][k] = running
     low, high = amount, amount + tolerance
     band = chance_band(amount)
     found: list[tuple[OpenItem, ...]] = []
@@ -491,8 +517,9 @@ def find_combinations(
 
     def extend(start: int, total: int) -> None:
         nonlocal steps, near, capped
+        places = max_size - len(chosen)
         for index in range(start, count):
-            if total + suffix[index] < low or len(found) >= limit:
+            if total + reach[index][places] < low or len(found) >= limit:
                 return
             if steps >= max_steps:
                 capped = True
@@ -512,7 +539,31 @@ def find_combinations(
 
     if amount > 0 and count >= 2:
         extend(0, 0)
-    return CombinationSearch(tuple(found), not capped, steps, near)
+    space = sum(math.comb(count, k) for k in range(2, max_size + 1))
+    return CombinationSearch(tuple(found), not capped, steps, near, space)
+
+
+def with_equal_swaps(
+    combinations: Iterable[tuple[OpenItem, ...]], pool: Sequence[OpenItem], limit: int = 8
+) -> list[tuple[OpenItem, ...]]:
+    """Return the combinations and, for each, those with a member swapped for another item
+    of the same balance: they add up alike, so a search stopped at its bound must not make
+    one of them look certain for want of having reached the other."""
+    by_balance: dict[int, list[OpenItem]] = {}
+    for item in pool:
+        by_balance.setdefault(item.outstanding, []).append(item)
+    result: dict[frozenset[int], tuple[OpenItem, ...]] = {}
+    for members in combinations:
+        result.setdefault(frozenset(i.id for i in members), members)
+        added = 0
+        for position, member in enumerate(members):
+            for other in by_balance.get(member.outstanding, ()):
+                if added >= limit or any(other is m for m in members):
+                    continue
+                swapped = (*members[:position], other, *members[position + 1 :])
+                if result.setdefault(frozenset(i.id for i in swapped), swapped) is swapped:
+                    added += 1
+    return list(result.values())
 
 
 def _by_nearness(items: Iterable[OpenItem], value_date: date) -> list[OpenItem]:
@@ -533,19 +584,26 @@ def _window(items: Sequence[OpenItem], value_date: date) -> list[OpenItem]:
 
 
 def _groups(items: Sequence[OpenItem], value_date: date) -> list[tuple[str, list[OpenItem]]]:
-    """Return the natural sets of invoices one transfer pays: all those due on one day (near
-    the value date), and all those due up to a day (arrears cleared with the current ones)."""
-    due_dates = sorted({item.due_date for item in items})
-    by_due = {day: [item for item in items if item.due_date == day] for day in due_dates}
+    """Return the natural sets of invoices one transfer pays: all those of one deal due on
+    one day (a payer's system pays per supplier, and the supplier's invoices are that deal),
+    all those due on one day, and all those due up to a day (arrears with the current ones).
+    """
+    by_due: defaultdict[date, list[OpenItem]] = defaultdict(list)
+    by_deal: defaultdict[tuple[int, date], list[OpenItem]] = defaultdict(list)
+    for item in items:
+        by_due[item.due_date].append(item)
+        if item.deal_id:
+            by_deal[item.deal_id, item.due_date].append(item)
+    near = {
+        day for day in by_due if -WINDOW_EARLY_DAYS <= (value_date - day).days <= WINDOW_LATE_DAYS
+    }
     groups: list[tuple[str, list[OpenItem]]] = []
-    for day in due_dates:
-        if (
-            len(by_due[day]) >= 2
-            and -WINDOW_EARLY_DAYS <= (value_date - day).days <= WINDOW_LATE_DAYS
-        ):
-            groups.append(("whole_due_date", by_due[day]))
+    for (_deal, day), members in by_deal.items():
+        if day in near and 2 <= len(members) < len(by_due[day]):
+            groups.append(("whole_deal_due_date", members))
+    groups.extend(("whole_due_date", by_due[day]) for day in sorted(near) if len(by_due[day]) >= 2)
     so_far: list[OpenItem] = []
-    for position, day in enumerate(due_dates):
+    for position, day in enumerate(sorted(by_due)):
         if (day - value_date).days > WINDOW_EARLY_DAYS:
             break
         so_far = [*so_far, *by_due[day]]
@@ -627,7 +685,7 @@ def candidates_for_payer(
     usual = bank_fees() if usual_fees is None else usual_fees
     referenced = {
         item.id: source
-        for item in open_items
+        for item in (open_items if facts.tokens else ())
         if (source := facts.source_of(item.reference)) is not None
     }
     band = chance_band(amount)
@@ -649,27 +707,34 @@ def candidates_for_payer(
         lines = None if fee is None else _paying_in_full(members, fee)
         if lines:
             latest = max(members, key=lambda item: item.due_date)
-            reasons = [Reason(kind, 0.0, len(members)), *fits(GROUP_CAPS, fee, len(groups))]
+            reasons = [Reason(kind, 0.0, len(members)), *fits(GROUP_CAPS[kind], fee, len(groups))]
             found.append(_candidate(payer, lines, members, reasons, facts, referenced,
                                     dated=latest))  # fmt: skip
-    pool = _window(open_items, facts.value_date)
+    # Named invoices first, then by due date nearest the value date; larger balances first
+    # among invoices due the same day, so branches that cannot reach the amount stop early.
+    window = sorted(
+        _window(open_items, facts.value_date),
+        key=lambda item: (abs((facts.value_date - item.due_date).days), -item.outstanding),
+    )
     named = [item for item in open_items if item.id in referenced]
-    pool = [*named, *(item for item in pool if item.id not in referenced)]
+    pool = [*named, *(item for item in window if item.id not in referenced)]
     search = find_combinations(pool, amount, tolerance)
-    for members in search.combinations:
+    for members in with_equal_swaps(search.combinations, pool):
         fee = sum(item.outstanding for item in members) - amount
         lines = _paying_in_full(members, fee)
         if not lines:
             continue
         reasons = [
             Reason("combination", -COMBINATION_ITEM_PENALTY * (len(members) - 2), len(members)),
-            *fits(COMBINATION_CAPS, fee, search.near),
+            *fits(COMBINATION_CAPS, fee, search.chances),
         ]
         if len({item.due_date for item in members}) == 1:
             reasons.append(Reason("same_due_date", SAME_DUE_DATE))
         if not search.complete:
             reasons.append(Reason("search_capped", SEARCH_CAPPED))
         found.append(_candidate(payer, lines, members, reasons, facts, referenced))
+    if payer.only is not None:  # known by an invoice number alone: only what fits
+        return found
     covered = {line.expected_id for candidate in found for line in candidate.lines}
     # Nothing adds up, or a named invoice is left out: part of one invoice (named ones
     # first), else the oldest invoices first (more than any one of them is open).

@@ -238,3 +238,36 @@ class DunningLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.expected_id} {self.contacted_on} {self.method}"
+
+
+class CsvMapping(models.Model):
+    """How one bank account's CSV statement is laid out (saved once, used for every file).
+
+    Columns are 1-based. Deposits and withdrawals come either in one signed amount column or
+    in two columns (``withdrawal_column``), as Japanese internet banking exports differ.
+    """
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    bank_code = models.CharField(_("bank code"), max_length=4)
+    branch_code = models.CharField(_("branch code"), max_length=3)
+    account_number = models.CharField(_("account number"), max_length=10)
+    encoding = models.CharField(_("encoding"), max_length=10, default="cp932",
+                                choices=[("cp932", "Shift_JIS"), ("utf-8-sig", "UTF-8")])  # fmt: skip
+    header_rows = models.PositiveSmallIntegerField(_("header rows to skip"), default=1)
+    date_column = models.PositiveSmallIntegerField(_("date column"))
+    date_format = models.CharField(_("date format"), max_length=20, default="%Y/%m/%d",
+                                   help_text=_("Python strftime codes, e.g. %Y/%m/%d."))  # fmt: skip
+    amount_column = models.PositiveSmallIntegerField(_("deposit (or signed amount) column"))
+    withdrawal_column = models.PositiveSmallIntegerField(_("withdrawal column"), null=True,
+                                                         blank=True)  # fmt: skip
+    payer_column = models.PositiveSmallIntegerField(_("payer name column"))
+    description_column = models.PositiveSmallIntegerField(_("description column"), null=True,
+                                                          blank=True)  # fmt: skip
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("bank CSV layout")
+        verbose_name_plural = _("bank CSV layouts")
+
+    def __str__(self) -> str:
+        return self.name

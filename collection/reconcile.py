@@ -34,9 +34,9 @@ from .services import allocate, entry_to_suspense
 
 OPEN_STATUSES = (CollectionStatus.OPEN, CollectionStatus.PARTIAL, CollectionStatus.OVERDUE)
 ACTOR_LABEL = "job:reconcile"
-MAX_PASSES = 3
+MAX_PASSES = 10
 # An invoice number found under more payers than this names no one in particular.
-MAX_PAYERS_PER_REFERENCE = 20
+MAX_PAYERS_PER_REFERENCE = 100
 _KANJI = re.compile(r"[\u3400-\u9fff]")
 _DASHES = str.maketrans({c: "-" for c in "‐‑‒–—―−ーｰ"})
 _WORD = re.compile(r"[0-9A-Z]+(?:[-/_.][0-9A-Z]+)*")
@@ -54,6 +54,7 @@ class ReconcileSummary:
     failed: int = 0  # an allocation was refused (the book changed meanwhile): queued
     seconds: float = 0.0
     decisions: dict[int, Suggestion] = field(default_factory=dict, repr=False)  # entry pk →
+    suspended: list[int] = field(default_factory=list, repr=False)  # entry pks
 
 
 class Book:
@@ -256,7 +257,8 @@ def reconcile(
     recognised (by name or invoice number) goes to suspense, and the rest stay unmatched
     in the queue. Entries are taken by value date; an entry left in the queue is looked at
     again once later entries of the same payer have been allocated (fewer invoices left
-    open may make it clear), until a pass allocates nothing more. Idempotent: matched and
+    open may make it clear), until a pass allocates nothing more (at most ``MAX_PASSES``).
+    Idempotent: matched and
     suspense entries are never touched, and a second run changes nothing unless the book
     did. ``dry_run`` decides the same way and writes nothing (``decisions`` says what
     would be allocated).
@@ -288,6 +290,7 @@ def reconcile(
             if not dry_run:
                 entry_to_suspense(entry=entry, actor=actor, note="reconcile: no payer recognised")
             summary.suspense += 1
+            summary.suspended.append(entry.pk)
         elif not _settle(book, entry, facts, payers, threshold, actor, dry_run, summary, touched):
             waiting.append((entry, facts, payers))
     for _pass in range(MAX_PASSES - 1):

@@ -19,9 +19,11 @@ from django.views.decorators.http import require_POST
 from core.exceptions import DomainError
 from core.uploads import ConfirmImportForm, UploadStash
 
+from .bank_csv import parse_bank_csv
 from .models import (
     BankEntry,
     CollectionStatus,
+    CsvMapping,
     DunningLog,
     ExpectedCollection,
     RepurchaseRequest,
@@ -51,7 +53,12 @@ STASH = UploadStash("statement_imports")
 
 
 class StatementUploadForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("Statement file (全銀 format)"))
+    file = forms.FileField(label=gettext_lazy("Statement file"))
+    mapping = forms.ModelChoiceField(
+        label=gettext_lazy("Layout"), queryset=CsvMapping.objects.all(), required=False,
+        empty_label=gettext_lazy("全銀 format (入出金取引明細 / 振込入金通知)"),
+        help_text=gettext_lazy("For a bank's own CSV, choose the layout saved for that account."),
+    )  # fmt: skip
 
 
 def _problems_page(request, form, error: StatementError) -> HttpResponse:
@@ -67,13 +74,14 @@ def statement_import_view(request: HttpRequest) -> HttpResponse:
     form = StatementUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
+        mapping = form.cleaned_data.get("mapping")
         data = upload.read()
         try:
-            statement = parse_statement(data)
+            statement = parse_bank_csv(data, mapping) if mapping else parse_statement(data)
         except StatementError as error:
             return _problems_page(request, form, error)
         upload.seek(0)
-        token = STASH.put(request, upload)
+        token = STASH.put(request, upload, {"mapping": mapping.pk if mapping else None})
         known = set(
             BankEntry.objects.filter(
                 fingerprint__in=[e.fingerprint for e in statement.entries]
@@ -101,9 +109,12 @@ def _confirm(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("The uploaded file has expired; upload it again."))
         return redirect("collection:import")
     path, info = found
+    mapping = (
+        CsvMapping.objects.filter(pk=info.get("mapping")).first() if info.get("mapping") else None
+    )
     try:
         result = statement_import(data=path.read_bytes(), file_name=info["filename"],
-                                  actor=request.user)  # fmt: skip
+                                  actor=request.user, mapping=mapping)  # fmt: skip
     except StatementError as error:
         return _problems_page(request, StatementUploadForm(), error)
     STASH.discard(request, form.cleaned_data["token"])

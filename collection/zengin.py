@@ -236,6 +236,7 @@ class StatementFormat(StrEnum):
 
     DEPOSIT_WITHDRAWAL = "deposit_withdrawal"  # 入出金取引明細, 種別コード 03
     TRANSFER_NOTICE = "transfer_notice"  # 振込入金通知, 種別コード 01
+    BANK_CSV = "bank_csv"  # a bank's own CSV, read through a saved mapping (bank_csv.py)
 
 
 TYPE_CODES: dict[str, StatementFormat] = {

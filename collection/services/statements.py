@@ -10,6 +10,7 @@ from django.db import transaction
 
 from core.audit import audit_log
 
+from ..bank_csv import parse_bank_csv
 from ..models import BankEntry, EntryStatus, StatementImport
 from ..zengin import Statement, parse_statement
 
@@ -32,9 +33,14 @@ def _status(entry) -> str:
 
 @transaction.atomic
 def statement_import(
-    *, data: bytes, file_name: str, actor: Any | None = None, actor_label: str = ""
+    *,
+    data: bytes,
+    file_name: str,
+    actor: Any | None = None,
+    actor_label: str = "",
+    mapping: Any | None = None,
 ) -> ImportResult:
-    """Import a 全銀 statement file. Idempotent: the same file adds nothing, and entries
+    """Import a 全銀 statement file (or a bank CSV read through ``mapping``). Idempotent: the same file adds nothing, and entries
     already stored from an overlapping file (same fingerprint) are skipped.
 
     Raises ``zengin.StatementError`` (every problem, by record and field) and writes nothing
@@ -42,7 +48,7 @@ def statement_import(
     """
     digest = hashlib.sha256(data).hexdigest()
     previous = StatementImport.objects.filter(sha256=digest).first()
-    statement: Statement = parse_statement(data)
+    statement: Statement = parse_bank_csv(data, mapping) if mapping else parse_statement(data)
     if previous is not None:
         return ImportResult(None, len(statement.entries), 0, already_imported=True)
     header = statement.header
