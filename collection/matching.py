@@ -74,7 +74,7 @@ COMBINATION_ITEM_PENALTY = 0.25  # per invoice beyond two
 SAME_DUE_DATE = 0.5
 PARTIAL, OLDEST_FIRST = -1.0, -1.5
 DUE_NEAR = 1.5  # paid from three days before the due date to five days after
-# (days up to, weight): paying late is common, paying early by more than days rare.
+# (days up to, weight): paying some days late is common, paying weeks early rare.
 LATE_WEIGHTS = ((15, 0.5), (31, -0.5), (62, -1.5), (92, -2.0), (10**6, -2.5))
 EARLY_WEIGHTS = ((10, 0.5), (20, -1.0), (31, -2.0), (62, -3.5), (10**6, -5.0))
 REFERENCE_FULL, REFERENCE_OTHER = 4.0, -2.0
@@ -491,9 +491,11 @@ def find_combinations(
     ``amount`` plus a bank fee of at most ``tolerance``.
 
     Depth-first over the items in the order given (the engine puts the invoices the entry
-    names first, then those due nearest the value date, earlier ones first), so the likely
-    combinations are tried first; a branch stops as soon as it overshoots or can no longer
-    reach the amount. Bounded: at most ``max_steps`` additions tried, ``limit`` results.
+    names first, then those due nearest the value date), so the likely combinations are
+    tried first; a branch stops as soon as it overshoots or can no longer reach the amount
+    with the places it has left. Bounded: at most ``max_steps`` additions tried and
+    ``limit`` results kept. Among combinations that fit alike, ``rank`` puts those with the
+    earliest due dates first.
     """
     ordered = [item for item in items if item.outstanding > 0]
     count = len(ordered)

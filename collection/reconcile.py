@@ -35,6 +35,7 @@ from .services import allocate, entry_to_suspense
 OPEN_STATUSES = (CollectionStatus.OPEN, CollectionStatus.PARTIAL, CollectionStatus.OVERDUE)
 ACTOR_LABEL = "job:reconcile"
 MAX_PASSES = 10
+SMALL_RUN = 200  # entries up to which a run loads only the payers they name
 # An invoice number found under more payers than this names no one in particular.
 MAX_PAYERS_PER_REFERENCE = 100
 _KANJI = re.compile(r"[\u3400-\u9fff]")
@@ -73,7 +74,7 @@ class Book:
 
     @classmethod
     def load(cls) -> Book:
-        """Load every payer name and open receivable (three queries)."""
+        """Return every payer name and open receivable (three queries)."""
         return cls(load_names(), load_items())
 
     def payers(self, entry: BankEntry, facts: EntryFacts) -> list[PayerMatch]:
@@ -115,11 +116,11 @@ def _open_payers() -> QuerySet:
     return ExpectedCollection.objects.filter(status__in=OPEN_STATUSES).values("payer_id")
 
 
-def load_names(payer_ids: Iterable[int] | None = None) -> NameIndex:
-    """Return the name index of the customers who owe open receivables (or of ``payer_ids``):
-    their kana names, their registered transfer names, and those of customers merged into
-    them (two queries)."""
-    payers: Any = _open_payers() if payer_ids is None else list(payer_ids)
+def load_names() -> NameIndex:
+    """Return the name index of the customers who owe open receivables: their kana names,
+    their registered transfer names, and those of customers merged into them (two queries;
+    all of them, since a near spelling can be anyone's)."""
+    payers = _open_payers()
     index = NameIndex()
     customers = Customer.objects.filter(Q(pk__in=payers) | Q(merged_into__in=payers))
     for pk, kana_key, name_key, merged_into in customers.values_list(
@@ -190,6 +191,25 @@ def _applied(entry_ids: Iterable[int] | QuerySet) -> dict[int, int]:
     return {entry_id: int(total or 0) for entry_id, total in rows}
 
 
+def _book_for(entries: Sequence[BankEntry]) -> Book:
+    """Return the book as far as ``entries`` need it, in three queries: every payer name, and
+    the open receivables of the payers recognised by name or by an invoice number."""
+    names = load_names()
+    payer_ids = {
+        match.customer_id
+        for entry in entries
+        for match in names.match(entry.payer_name, entry.raw_payer_name)
+    }
+    invoice_keys = set().union(*(_invoice_keys(entry) for entry in entries))
+    condition = Q(payer_id__in=payer_ids)
+    if invoice_keys:
+        named = ExpectedCollection.objects.filter(
+            status__in=OPEN_STATUSES, receivable__invoice_key__in=invoice_keys
+        ).values("payer_id")
+        condition |= Q(payer_id__in=named)
+    return Book(names, load_items(condition) if payer_ids or invoice_keys else [])
+
+
 def suggestions_for_entries(
     entries: Sequence[BankEntry], *, limit: int = matching.MAX_SUGGESTIONS
 ) -> dict[int, list[Suggestion]]:
@@ -198,18 +218,8 @@ def suggestions_for_entries(
     open receivables of the payers recognised by name or by an invoice number."""
     if not entries:
         return {}
-    names = load_names()
     applied = _applied([entry.pk for entry in entries])
-    matched = {entry.pk: names.match(entry.payer_name, entry.raw_payer_name) for entry in entries}
-    payer_ids = {match.customer_id for found in matched.values() for match in found}
-    invoice_keys = set().union(*(_invoice_keys(entry) for entry in entries))
-    condition = Q(payer_id__in=payer_ids)
-    if invoice_keys:
-        named = ExpectedCollection.objects.filter(
-            status__in=OPEN_STATUSES, receivable__invoice_key__in=invoice_keys
-        ).values("payer_id")
-        condition |= Q(payer_id__in=named)
-    book = Book(names, load_items(condition) if payer_ids or invoice_keys else [])
+    book = _book_for(entries)
     result = {}
     for entry in entries:
         facts = _facts(entry, entry.amount - applied.get(entry.pk, 0))
@@ -234,10 +244,12 @@ def queue() -> QuerySet[BankEntry]:
 
 
 def _allocate(entry: BankEntry, suggestion: Suggestion, actor: Any) -> None:
+    """Allocate every line of ``suggestion`` in one transaction: all of them or none."""
     with transaction.atomic():
+        expected = ExpectedCollection.objects.in_bulk(suggestion.expected_ids)
         for line in suggestion.lines:
             allocate(
-                entry=entry, expected=ExpectedCollection(pk=line.expected_id), amount=line.amount,
+                entry=entry, expected=expected[line.expected_id], amount=line.amount,
                 fee=line.fee, actor=actor, automatic=True, confidence=suggestion.confidence,
                 reasons=suggestion.codes, actor_label="" if actor else ACTOR_LABEL,
             )  # fmt: skip
@@ -258,10 +270,12 @@ def reconcile(
     in the queue. Entries are taken by value date; an entry left in the queue is looked at
     again once later entries of the same payer have been allocated (fewer invoices left
     open may make it clear), until a pass allocates nothing more (at most ``MAX_PASSES``).
-    Idempotent: matched and
-    suspense entries are never touched, and a second run changes nothing unless the book
-    did. ``dry_run`` decides the same way and writes nothing (``decisions`` says what
-    would be allocated).
+    Idempotent: matched and suspense entries are never touched, and a second run changes
+    nothing unless the book did. ``dry_run`` decides the same way and writes nothing
+    (``decisions`` and ``suspended`` say what it would do).
+
+    The book is loaded whole for a large run (three queries), or only as far as the
+    entries need it for a few (``SMALL_RUN``), as the queue screen re-runs one entry.
     """
     started = time.perf_counter()
     threshold = matching.auto_threshold() if threshold is None else threshold
@@ -277,7 +291,7 @@ def reconcile(
     if not rows:
         return summary
     applied = _applied(pending)
-    book = Book.load()
+    book = _book_for(rows) if len(rows) <= SMALL_RUN else Book.load()
     waiting: list[tuple[BankEntry, EntryFacts, list[PayerMatch]]] = []
     touched: set[int] = set()
     for entry in rows:
@@ -299,7 +313,9 @@ def reconcile(
             break
         touched = set()
         for row in again:
-            if _settle(book, *row, threshold, actor, dry_run, summary, touched):
+            entry, facts, _payers = row
+            if _settle(book, entry, facts, book.payers(entry, facts), threshold, actor, dry_run,
+                       summary, touched):  # fmt: skip
                 waiting.remove(row)
     summary.queued = summary.examined - summary.matched - summary.suspense
     summary.seconds = time.perf_counter() - started

@@ -189,6 +189,23 @@ class TestReconcile:
         assert not Allocation.objects.exists()
         assert set(BankEntry.objects.values_list("status", flat=True)) == {EntryStatus.UNMATCHED}
 
+    def test_a_large_run_loads_the_whole_book_and_decides_alike(self, desk, monkeypatch):
+        monkeypatch.setattr("collection.reconcile.SMALL_RUN", 0)
+        debtor = _debtor(desk, transfer="ｶ)ﾔﾏﾀﾞｼﾖｳｼﾞ")
+        deal = _executed(desk, debtor, [2 * M, 3 * M])
+        _executed(desk, _debtor(desk, "サトウシヨウテン"), [4 * M])
+        number = _expected(deal)[1].receivable.invoice_number
+        paid, other, unknown = _deposits(
+            {"amount": 2 * M - 440, "payer": "ﾔﾏﾀﾞｼｮｳｼﾞ(ｶ"},
+            {"amount": 3 * M, "payer": "ｶ)ﾊﾟﾚﾝﾄﾎｰﾙﾃﾞｨﾝｸﾞｽ", "edi": number},  # someone else pays
+            {"amount": 4 * M + 1, "payer": "ｶ)ﾀﾞﾚﾃﾞﾓﾅｲ"},
+        )
+        summary = reconcile()
+        assert (summary.matched, summary.suspense) == (2, 1)
+        assert Allocation.objects.get(entry=paid).fee == 440
+        assert "name_unknown" in Allocation.objects.get(entry=other).reasons
+        assert summary.suspended == [unknown.pk]
+
     def test_only_the_entries_given_are_reconciled(self, desk):
         _executed(desk, _debtor(desk), [2 * M, 3 * M])
         first, second = _deposits({"amount": 2 * M, "payer": "ｶ)ﾔﾏﾀﾞｼﾖｳｼﾞ"},
