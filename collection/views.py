@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError
+from core.feedback import show_error
 from core.uploads import ConfirmImportForm, UploadStash
 
 from .bank_csv import parse_bank_csv
@@ -147,14 +148,6 @@ class DunningForm(forms.ModelForm):
         }
 
 
-def _problems(request, error) -> None:
-    if isinstance(error, ValidationError):
-        for message in error.messages:
-            messages.error(request, message)
-    else:
-        messages.error(request, str(getattr(error, "message", error)))
-
-
 @permission_required("collection.view_expectedcollection", raise_exception=True)
 def ledger_view(request: HttpRequest) -> HttpResponse:
     """債権台帳: every expected collection with its status, derived from allocations."""
@@ -186,7 +179,7 @@ def dunning_view(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             dunning_record(expected=expected, actor=request.user, **form.cleaned_data)
         except (ValidationError, DomainError) as error:
-            _problems(request, error)
+            show_error(request, error)
         else:
             messages.success(request, _("The contact was logged."))
     else:
@@ -216,7 +209,7 @@ def repurchase_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
             settled_on = _date(request.POST.get("settled_on")) or timezone.localdate()
             repurchase_settle(request=repurchase, actor=request.user, settled_on=settled_on)
     except (ValidationError, DomainError) as error:
-        _problems(request, error)
+        show_error(request, error)
     else:
         messages.success(request, _("The repurchase was updated."))
     return redirect("collection:repurchases")
@@ -238,7 +231,7 @@ def reserve_pay_view(request: HttpRequest, pk: int) -> HttpResponse:
         reserve_settlement_pay(settlement=settlement, actor=request.user,
                                paid_on=_date(request.POST.get("paid_on")) or timezone.localdate())  # fmt: skip
     except (ValidationError, DomainError) as error:
-        _problems(request, error)
+        show_error(request, error)
     else:
         messages.success(request, _("The reserve was recorded as returned."))
     return redirect("collection:reserves")
@@ -313,7 +306,7 @@ def queue_action_view(request: HttpRequest, pk: int) -> HttpResponse:
                              amount=line.amount, fee=line.fee, actor=request.user,
                              confidence=chosen.confidence, reasons=chosen.codes)  # fmt: skip
     except (ValidationError, DomainError) as error:
-        _problems(request, error)
+        show_error(request, error)
     except (ExpectedCollection.DoesNotExist, StopIteration, ValueError):
         messages.error(request, _("That invoice or suggestion was not found."))
     else:
@@ -324,13 +317,11 @@ def queue_action_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("collection.add_allocation", raise_exception=True)
 def reconcile_run_view(request: HttpRequest) -> HttpResponse:
-    """Run automatic matching now over every waiting deposit."""
-    from .reconcile import reconcile
+    """Start automatic matching over every waiting deposit, off the web request (a book of
+    thousands of entries takes minutes)."""
+    from .tasks import reconcile_task
 
-    summary = reconcile(actor=request.user)
-    messages.success(
-        request,
-        _("Automatic matching: %(matched)s matched, %(queued)s waiting, %(suspense)s to suspense.")
-        % {"matched": summary.matched, "queued": summary.queued, "suspense": summary.suspense},
-    )
+    user_id = request.user.pk
+    transaction.on_commit(lambda: reconcile_task.delay(user_id))
+    messages.success(request, _("Automatic matching has started; refresh the queue shortly."))
     return redirect("collection:queue")

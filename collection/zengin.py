@@ -334,9 +334,8 @@ def C(key: str, width: int, label: Promise | str) -> Field:
 RECORD_TYPE = N("record_type", 1, pgettext_lazy("zengin field", "record type"))
 FILLER = pgettext_lazy("zengin field", "filler")
 
-DW_HEADER = Layout(
-    "入出金取引明細 header",
-    RECORD_TYPE,
+# Both headers are the same up to 支店名 (bytes 2-59).
+_HEADER_COMMON = (
     N("type_code", 2, pgettext_lazy("zengin field", "type code")),
     N("code_type", 1, pgettext_lazy("zengin field", "character code type")),
     N("created_on", 6, pgettext_lazy("zengin field", "creation date")),
@@ -346,6 +345,12 @@ DW_HEADER = Layout(
     C("bank_name", 15, pgettext_lazy("zengin field", "bank name")),
     N("branch_code", 3, pgettext_lazy("zengin field", "branch code")),
     C("branch_name", 15, pgettext_lazy("zengin field", "branch name")),
+)
+
+DW_HEADER = Layout(
+    "入出金取引明細 header",
+    RECORD_TYPE,
+    *_HEADER_COMMON,
     N("reserved", 3, FILLER),
     N("account_type", 1, pgettext_lazy("zengin field", "account type")),
     N("account_number", 10, pgettext_lazy("zengin field", "account number")),
@@ -404,15 +409,7 @@ DW_END = Layout(
 TN_HEADER = Layout(
     "振込入金通知 header",
     RECORD_TYPE,
-    N("type_code", 2, pgettext_lazy("zengin field", "type code")),
-    N("code_type", 1, pgettext_lazy("zengin field", "character code type")),
-    N("created_on", 6, pgettext_lazy("zengin field", "creation date")),
-    N("period_start", 6, pgettext_lazy("zengin field", "booking date (from)")),
-    N("period_end", 6, pgettext_lazy("zengin field", "booking date (to)")),
-    N("bank_code", 4, pgettext_lazy("zengin field", "bank code")),
-    C("bank_name", 15, pgettext_lazy("zengin field", "bank name")),
-    N("branch_code", 3, pgettext_lazy("zengin field", "branch code")),
-    C("branch_name", 15, pgettext_lazy("zengin field", "branch name")),
+    *_HEADER_COMMON,
     N("account_type", 1, pgettext_lazy("zengin field", "account type")),
     N("account_number", 7, pgettext_lazy("zengin field", "account number")),
     C("account_name", 40, pgettext_lazy("zengin field", "account name")),

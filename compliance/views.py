@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError
+from core.feedback import show_error
 from customers.models import Customer
 
 from .forms import ConnectionForm, HitReviewForm, KycForm, TransitionForm
@@ -35,14 +36,6 @@ from .services import (
 )
 
 PAGE_SIZE = 50
-
-
-def _errors_to_messages(request, error) -> None:
-    if isinstance(error, ValidationError):
-        for message in getattr(error, "messages", [str(error)]):
-            messages.error(request, message)
-    else:
-        messages.error(request, error.message)
 
 
 @permission_required("compliance.review_screeninghit", raise_exception=True)
@@ -80,7 +73,7 @@ def hit_review_view(request, pk: int):
         try:
             hit_review(hit=hit, actor=request.user, **form.cleaned_data)
         except (ValidationError, DomainError) as error:
-            _errors_to_messages(request, error)
+            show_error(request, error)
         else:
             messages.success(request, _("Decision recorded."))
             return redirect("compliance:hits")
@@ -96,7 +89,7 @@ def kyc_create_view(request, customer_pk: int):
         try:
             kyc_record_create(customer=customer, actor=request.user, **form.cleaned_data)
         except (ValidationError, DomainError) as error:
-            _errors_to_messages(request, error)
+            show_error(request, error)
         else:
             messages.success(request, _("KYC recorded."))
             return redirect(customer)
@@ -188,7 +181,7 @@ def connection_transition_view(request, pk: int):
         try:
             connection_transition(connection=connection, actor=request.user, **form.cleaned_data)
         except (ValidationError, DomainError) as error:
-            _errors_to_messages(request, error)
+            show_error(request, error)
         else:
             messages.success(request, _("Status updated."))
     return redirect("compliance:connection_detail", pk=pk)

@@ -7,7 +7,7 @@ rows they hold locked, so what a user is told and what is enforced are the same 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -144,10 +144,6 @@ class Touched:
     names: dict[int, str]
     exposures: dict[int, Exposure]
     limits: dict[tuple[int, str], CreditLimit]
-
-    @property
-    def ids(self) -> list[int]:
-        return sorted({self.client_id, *self.ancestors, *self.split})
 
 
 def load_touched(
@@ -306,7 +302,3 @@ def split_for(
 
 def _pk(party: object) -> int:
     return party if isinstance(party, int) else party.pk  # type: ignore[attr-defined]
-
-
-def ids_of(parties: Iterable[object]) -> list[int]:
-    return sorted({_pk(p) for p in parties})

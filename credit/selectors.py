@@ -192,7 +192,11 @@ def counterparty_credit(customer: Customer) -> CounterpartyCredit:
     rows = [LimitRow(limit, _exposure_for(limit.kind, exposure)) for limit in live]
     ancestors = ancestor_ids(customer.pk)
     root_id = ancestors[-1] if ancestors else customer.pk
-    tree = descendant_rows(root_id) if (ancestors or customer_has_children(customer)) else []
+    tree = (
+        descendant_rows(root_id)
+        if (ancestors or Customer.objects.filter(parent=customer).exists())
+        else []
+    )
     credit = CounterpartyCredit(
         customer=customer,
         exposure=exposure,
@@ -231,10 +235,6 @@ def counterparty_credit(customer: Customer) -> CounterpartyCredit:
     if customer.is_debtor:
         credit.by_client = _concentration(_open_by("debtor", "counterparty", customer))
     return credit
-
-
-def customer_has_children(customer: Customer) -> bool:
-    return Customer.objects.filter(parent=customer).exists()
 
 
 class PartyLedger:

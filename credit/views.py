@@ -19,10 +19,12 @@ from django.views.decorators.http import require_POST
 
 from core.audit import audit_log
 from core.exceptions import DomainError
+from core.feedback import show_error
 from core.htmx import is_htmx
 from customers.models import Customer
 
 from .calculations import explain_advance_rate, funding_breakdown, recommended_limit
+from .checks import book_total
 from .filters import CounterpartyFilter
 from .forms import (
     DecisionForm,
@@ -51,19 +53,6 @@ from .services import (
 )
 
 PAGE_SIZE = 50
-
-
-def _show_error(request, error: Exception, form=None) -> None:
-    """Put a service's error on the form when it names a field, else in the messages."""
-    if isinstance(error, ValidationError) and hasattr(error, "message_dict") and form is not None:
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-        return
-    if isinstance(error, ValidationError):
-        for message in error.messages:
-            messages.error(request, message)
-    else:
-        messages.error(request, str(getattr(error, "message", error)))
 
 
 # ---------------------------------------------------------------- funding calculator
@@ -195,7 +184,7 @@ def limit_propose_view(request, pk: int):
                 actor=request.user,
             )
         except (ValidationError, DomainError) as error:
-            _show_error(request, error, form)
+            show_error(request, error, form)
         else:
             messages.success(request, _("The limit was proposed; it applies once approved."))
             return redirect("credit:counterparty", pk=customer.pk)
@@ -222,18 +211,12 @@ def _recommend(form: RecommendationForm):
             collection_days=data.get("collection_days"),
             net_assets=data.get("net_assets"),
             annual_sales=data.get("annual_sales"),
-            total_exposure=_book_total() if data.get("max_share") else None,
+            total_exposure=book_total() if data.get("max_share") else None,
             max_share=percent_to_rate(data.get("max_share")),
             loss_allocation=data.get("loss_allocation"),
         )
     except ValueError:
         return None
-
-
-def _book_total() -> int:
-    from .checks import book_total
-
-    return book_total()
 
 
 @permission_required("credit.approve_creditlimit", raise_exception=True)
@@ -252,7 +235,7 @@ def limit_decide_view(request, pk: int):
         try:
             service(limit=limit, actor=request.user, comment=form.cleaned_data["comment"])
         except (ValidationError, DomainError) as error:
-            _show_error(request, error)
+            show_error(request, error)
         else:
             messages.success(request, _("The decision was recorded."))
     return redirect(request.POST.get("next") or "credit:inbox")
@@ -265,7 +248,7 @@ def limit_reinstate_view(request, pk: int):
     try:
         limit_reinstate(limit=limit, actor=request.user, comment=request.POST.get("comment", ""))
     except (ValidationError, DomainError) as error:
-        _show_error(request, error)
+        show_error(request, error)
     else:
         messages.success(request, _("The limit applies again."))
     return redirect("credit:counterparty", pk=limit.counterparty_id)
@@ -282,7 +265,7 @@ def rating_create_view(request, pk: int):
         try:
             rating_record(counterparty=customer, actor=request.user, **form.cleaned_data)
         except (ValidationError, DomainError) as error:
-            _show_error(request, error, form)
+            show_error(request, error, form)
         else:
             messages.success(request, _("The rating was recorded."))
             return redirect("credit:counterparty", pk=customer.pk)

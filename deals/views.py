@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from core.audit import audit_log
 from core.exceptions import DomainError
+from core.feedback import show_error
 from core.htmx import is_htmx
 from customers.models import Customer
 
@@ -62,19 +64,6 @@ from .services import (
 )
 
 PAGE_SIZE = 50
-
-
-def _errors(request, error: Exception, form=None) -> None:
-    """Show a service's refusal on the form's fields when it names them, else as messages."""
-    if isinstance(error, ValidationError) and hasattr(error, "message_dict") and form is not None:
-        for name, errors in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-        return
-    if isinstance(error, ValidationError):
-        for message in error.messages:
-            messages.error(request, message)
-        return
-    messages.error(request, str(getattr(error, "message", error)))
 
 
 def _deal(number: str) -> Deal:
@@ -126,7 +115,7 @@ def saved_filter_save_view(request):
             defaults={"query": form.cleaned_data["query"]},
         )  # fmt: skip
         messages.success(request, _("The filter was saved."))
-    return redirect(f"{_url('deals:list')}?{form.data.get('query', '')}")
+    return redirect(f"{reverse('deals:list')}?{form.data.get('query', '')}")
 
 
 @require_POST
@@ -134,12 +123,6 @@ def saved_filter_save_view(request):
 def saved_filter_delete_view(request, pk: int):
     SavedFilter.objects.filter(user=request.user, pk=pk).delete()
     return redirect("deals:list")
-
-
-def _url(name: str, *args) -> str:
-    from django.urls import reverse
-
-    return reverse(name, args=args)
 
 
 @permission_required("deals.export_deal", raise_exception=True)
@@ -178,7 +161,7 @@ def deal_create_view(request):
         try:
             deal = deal_create(actor=request.user, **data)
         except (ValidationError, DomainError) as error:
-            _errors(request, error, form)
+            show_error(request, error, form)
         else:
             messages.success(request, _("Deal %(number)s was opened.") % {"number": deal.number})
             return redirect(deal)
@@ -226,7 +209,7 @@ def deal_edit_view(request, number: str):
         try:
             deal_update(deal=deal, actor=request.user, **form.changes())
         except (ValidationError, DomainError) as error:
-            _errors(request, error, form)
+            show_error(request, error, form)
         else:
             messages.success(request, _("The deal was updated."))
             return redirect(deal)
@@ -247,7 +230,7 @@ def price_view(request, number: str):
         try:
             deal_price(deal=deal, actor=request.user, **form.rates())
         except (ValidationError, DomainError) as error:
-            _errors(request, error, form)
+            show_error(request, error, form)
         else:
             messages.success(request, _("The deal was priced."))
             return redirect(deal)
@@ -264,7 +247,7 @@ def check_view(request, number: str, what: str):
     try:
         service(deal=deal, actor=request.user)
     except (ValidationError, DomainError) as error:
-        _errors(request, error)
+        show_error(request, error)
     else:
         messages.success(request, _("The check was recorded on the deal."))
     return redirect(deal)
@@ -282,7 +265,7 @@ def receivable_create_view(request, number: str):
             form.add_error("invoice_number", error.message)
             other_deal = error.other_deal
         except (ValidationError, DomainError) as error:
-            _errors(request, error, form)
+            show_error(request, error, form)
         else:
             messages.success(request, _("The receivable was added."))
             return redirect(deal)
@@ -298,12 +281,12 @@ def receivable_edit_view(request, number: str, pk: int):
     if request.method == "POST" and form.is_valid():
         changed = {name: form.cleaned_data[name] for name in form.changed_data}
         try:
-            receivable_update(receivable=get_object_or_404(Receivable, pk=pk), actor=request.user,
+            receivable_update(receivable=receivable, actor=request.user,
                               **changed)  # fmt: skip
         except DomainError as error:
             form.add_error(None, error.message)
         except ValidationError as error:
-            _errors(request, error, form)
+            show_error(request, error, form)
         else:
             messages.success(request, _("The receivable was updated."))
             return redirect(deal)
@@ -319,7 +302,7 @@ def receivable_delete_view(request, number: str, pk: int):
     try:
         receivable_remove(receivable=receivable, actor=request.user)
     except (ValidationError, DomainError) as error:
-        _errors(request, error)
+        show_error(request, error)
     return redirect(deal)
 
 
@@ -341,7 +324,7 @@ def transition_view(request, number: str):
         except TransitionBlocked as error:
             messages.error(request, error.message)
         except (ValidationError, DomainError) as error:
-            _errors(request, error)
+            show_error(request, error)
         else:
             messages.success(request, _("The deal moved to %(stage)s.")
                              % {"stage": Stage(form.cleaned_data["to"]).label})  # fmt: skip
@@ -379,7 +362,7 @@ def approval_detail_view(request, pk: int):
             try:
                 approval_decide(approval=approval, actor=request.user, **data)
             except (ValidationError, DomainError) as error:
-                _errors(request, error, form)
+                show_error(request, error, form)
             else:
                 messages.success(request, _("The decision was recorded."))
                 return redirect("deals:approvals")
@@ -396,6 +379,6 @@ def approval_detail_view(request, pk: int):
 def customer_panel_view(request, pk: int):
     customer = get_object_or_404(Customer, pk=pk)
     deals = list(customer_deals(customer_id=pk)[:20])
-    new_url = f"{_url('deals:create')}?{urlencode({'client': pk})}" if customer.is_client else ""
+    new_url = f"{reverse('deals:create')}?{urlencode({'client': pk})}" if customer.is_client else ""
     return render(request, "deals/partials/_customer_panel.html",
                   {"customer": customer, "deals": deals, "new_url": new_url})  # fmt: skip

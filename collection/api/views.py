@@ -4,7 +4,6 @@ the screens."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -35,13 +34,6 @@ from .serializers import (
     StatementImportSerializer,
     StatementUploadSerializer,
 )
-
-
-def _call(service, **kwargs):
-    try:
-        return service(**kwargs)
-    except DjangoValidationError as error:
-        raise ValidationError(getattr(error, "message_dict", {"detail": error.messages})) from error
 
 
 class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
@@ -102,7 +94,7 @@ class AllocationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         body = self.get_serializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        allocation = _call(allocate, entry=data["entry"], expected=data["expected"],
+        allocation = allocate(entry=data["entry"], expected=data["expected"],
                            amount=data["amount"], fee=data.get("fee", 0), actor=request.user)  # fmt: skip
         return Response(self.get_serializer(allocation).data, status=status.HTTP_201_CREATED)
 
@@ -111,7 +103,7 @@ class AllocationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def reverse(self, request, pk=None):
         body = ReverseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        allocation = _call(allocation_reverse, allocation=self.get_object(), actor=request.user,
+        allocation = allocation_reverse(allocation=self.get_object(), actor=request.user,
                            reason=body.validated_data["reason"])  # fmt: skip
         return Response(self.get_serializer(allocation).data)
 
@@ -124,7 +116,7 @@ class DunningViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Ge
     def create(self, request, *args, **kwargs):
         body = self.get_serializer(data=request.data)
         body.is_valid(raise_exception=True)
-        entry = _call(dunning_record, actor=request.user, **body.validated_data)
+        entry = dunning_record(actor=request.user, **body.validated_data)
         return Response(self.get_serializer(entry).data, status=status.HTTP_201_CREATED)
 
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -32,13 +30,6 @@ from .serializers import (
 )
 
 
-def _call(service, **kwargs):
-    try:
-        return service(**kwargs)
-    except DjangoValidationError as error:
-        raise ValidationError(getattr(error, "message_dict", {"detail": error.messages})) from error
-
-
 class KycRecordViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -52,7 +43,7 @@ class KycRecordViewSet(
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        record = _call(kyc_record_create, actor=request.user, **serializer.validated_data)
+        record = kyc_record_create(actor=request.user, **serializer.validated_data)
         return Response(self.get_serializer(record).data, status=status.HTTP_201_CREATED)
 
 
@@ -77,7 +68,7 @@ class ScreeningHitViewSet(viewsets.ReadOnlyModelViewSet):
     def review(self, request, pk=None):
         body = HitReviewSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        hit = _call(hit_review, hit=self.get_object(), actor=request.user, **body.validated_data)
+        hit = hit_review(hit=self.get_object(), actor=request.user, **body.validated_data)
         return Response(ScreeningHitSerializer(hit).data)
 
 
@@ -114,7 +105,7 @@ class ConnectionApprovalViewSet(
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        connection = _call(connection_create, actor=request.user, **serializer.validated_data)
+        connection = connection_create(actor=request.user, **serializer.validated_data)
         return Response(self.get_serializer(connection).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=TransitionSerializer, responses=ConnectionApprovalSerializer)
@@ -122,8 +113,7 @@ class ConnectionApprovalViewSet(
     def transition(self, request, pk=None):
         body = TransitionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        connection = _call(
-            connection_transition,
+        connection = connection_transition(
             connection=self.get_object(),
             actor=request.user,
             **body.validated_data,

@@ -4,12 +4,10 @@ screens."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -35,13 +33,6 @@ from .serializers import (
 )
 
 
-def _call(service, **kwargs):
-    try:
-        return service(**kwargs)
-    except DjangoValidationError as error:
-        raise ValidationError(getattr(error, "message_dict", {"detail": error.messages})) from error
-
-
 class HasPerms(BasePermission):
     """Require every permission the view lists in ``required_perms`` (reads posted as POST)."""
 
@@ -62,7 +53,7 @@ class RatingViewSet(
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        rating = _call(rating_record, actor=request.user, **serializer.validated_data)
+        rating = rating_record(actor=request.user, **serializer.validated_data)
         return Response(self.get_serializer(rating).data, status=status.HTTP_201_CREATED)
 
 
@@ -84,13 +75,13 @@ class CreditLimitViewSet(
     def create(self, request, *args, **kwargs):
         body = LimitProposeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        limit = _call(limit_propose, actor=request.user, **body.validated_data)
+        limit = limit_propose(actor=request.user, **body.validated_data)
         return Response(self.get_serializer(limit).data, status=status.HTTP_201_CREATED)
 
     def _decide(self, request, service):
         body = DecisionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        limit = _call(service, limit=self.get_object(), actor=request.user,
+        limit = service(limit=self.get_object(), actor=request.user,
                       comment=body.validated_data["comment"])  # fmt: skip
         return Response(self.get_serializer(limit).data)
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from core.audit import audit_log
@@ -35,14 +34,6 @@ from .serializers import (
 )
 
 
-def _call(service, **kwargs):
-    """Run a service, turning model validation into a 400 and a duplicate into a 409."""
-    try:
-        return service(**kwargs)
-    except DjangoValidationError as error:
-        raise ValidationError(getattr(error, "message_dict", {"detail": error.messages})) from error
-
-
 class CustomerViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -64,7 +55,7 @@ class CustomerViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            customer = _call(customer_create, actor=request.user, **serializer.validated_data)
+            customer = customer_create(actor=request.user, **serializer.validated_data)
         except DuplicateCustomerError as error:
             return _conflict(error)
         return Response(self.get_serializer(customer).data, status=status.HTTP_201_CREATED)
@@ -75,8 +66,8 @@ class CustomerViewSet(
         serializer = self.get_serializer(customer, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         try:
-            customer = _call(
-                customer_update, customer=customer, actor=request.user, **serializer.validated_data
+            customer = customer_update(
+                customer=customer, actor=request.user, **serializer.validated_data
             )
         except DuplicateCustomerError as error:
             return _conflict(error)
@@ -88,8 +79,7 @@ class CustomerViewSet(
         """Ask for a new bank account; it takes effect when a second person approves it."""
         body = BankAccountRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        change = _call(
-            bank_account_request,
+        change = bank_account_request(
             customer=self.get_object(),
             actor=request.user,
             **body.validated_data,
@@ -145,9 +135,9 @@ class KeyPersonViewSet(
         if data["role"] in DOUBLE_CHECKED_ROLES:
             if not request.user.has_perm("customers.add_changerequest"):
                 raise PermissionDenied
-            change = _call(person_request, customer=customer, actor=request.user, **data)
+            change = person_request(customer=customer, actor=request.user, **data)
             return Response(ChangeRequestSerializer(change).data, status=status.HTTP_202_ACCEPTED)
-        person = _call(person_add, customer=customer, actor=request.user, **data)
+        person = person_add(customer=customer, actor=request.user, **data)
         return Response(self.get_serializer(person).data, status=status.HTTP_201_CREATED)
 
 
@@ -173,7 +163,5 @@ class ContactLogViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         customer = get_object_or_404(Customer, pk=request.data.get("customer"))
-        entry = _call(
-            contact_log_add, customer=customer, actor=request.user, **serializer.validated_data
-        )
+        entry = contact_log_add(customer=customer, actor=request.user, **serializer.validated_data)
         return Response(self.get_serializer(entry).data, status=status.HTTP_201_CREATED)

@@ -8,7 +8,6 @@ requirements that are missing. Leaving approval happens only through a decision 
 from __future__ import annotations
 
 import django_filters
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -17,7 +16,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import MethodNotAllowed, ValidationError
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
@@ -59,14 +58,6 @@ ALL_PARAMETER = OpenApiParameter(
     "all", OpenApiTypes.BOOL, description="Every approval request, not only the caller's inbox."
 )
 MOVED = {200: DealDetailSerializer, 409: BlockedSerializer}
-
-
-def _call(service, **kwargs):
-    """Run a service, turning model validation into a 400 (domain errors map in core)."""
-    try:
-        return service(**kwargs)
-    except DjangoValidationError as error:
-        raise ValidationError(getattr(error, "message_dict", {"detail": error.messages})) from error
 
 
 def _double_sale(error: DoubleSale) -> Response:
@@ -158,7 +149,7 @@ class DealViewSet(
         """Open a deal at 新規 (lead) with the next number; ``client`` is a customer id."""
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        deal = _call(deal_create, actor=request.user, **serializer.validated_data)
+        deal = deal_create(actor=request.user, **serializer.validated_data)
         return self._detail(deal, status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
@@ -167,14 +158,14 @@ class DealViewSet(
         serializer = self.get_serializer(deal, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         fields = {k: v for k, v in serializer.validated_data.items() if k in UPDATABLE}
-        deal = _call(deal_update, deal=deal, actor=request.user, **fields)
+        deal = deal_update(deal=deal, actor=request.user, **fields)
         return self._detail(deal)
 
     def _move(self, request, to: str, body_class=DealMoveSerializer) -> Response:
         body = body_class(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            deal = _call(deal_transition, deal=self.get_object(), actor=request.user, to=to,
+            deal = deal_transition(deal=self.get_object(), actor=request.user, to=to,
                          **body.validated_data)  # fmt: skip
         except TransitionBlocked as error:
             return Response({"detail": str(error.message), "missing": error.missing},
@@ -248,7 +239,7 @@ class DealViewSet(
         reason, underwriters only); the funding is recomputed."""
         body = PriceSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        deal = _call(deal_price, deal=self.get_object(), actor=request.user,
+        deal = deal_price(deal=self.get_object(), actor=request.user,
                      **body.validated_data)  # fmt: skip
         return self._detail(deal)
 
@@ -257,7 +248,7 @@ class DealViewSet(
     def check_credit(self, request, number=None):
         """Check the advance amount against the limits and keep the result with the deal."""
         deal = self.get_object()
-        _call(deal_check_credit, deal=deal, actor=request.user)
+        deal_check_credit(deal=deal, actor=request.user)
         return self._detail(deal)
 
     @extend_schema(request=None, responses=DealDetailSerializer)
@@ -265,7 +256,7 @@ class DealViewSet(
     def check_clearance(self, request, number=None):
         """Snapshot the compliance clearance of the client and every debtor."""
         deal = self.get_object()
-        _call(deal_check_clearance, deal=deal, actor=request.user)
+        deal_check_clearance(deal=deal, actor=request.user)
         return self._detail(deal)
 
     @extend_schema(
@@ -315,7 +306,7 @@ class ReceivableViewSet(
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         try:
-            receivable = _call(receivable_add, deal=data.pop("deal"), actor=request.user, **data)
+            receivable = receivable_add(deal=data.pop("deal"), actor=request.user, **data)
         except DoubleSale as error:
             return _double_sale(error)
         return Response(self.get_serializer(receivable).data, status=status.HTTP_201_CREATED)
@@ -328,7 +319,7 @@ class ReceivableViewSet(
         serializer.is_valid(raise_exception=True)
         fields = {k: v for k, v in serializer.validated_data.items() if k != "deal"}
         try:
-            receivable = _call(receivable_update, receivable=receivable, actor=request.user,
+            receivable = receivable_update(receivable=receivable, actor=request.user,
                                **fields)  # fmt: skip
         except DoubleSale as error:
             return _double_sale(error)
@@ -336,7 +327,7 @@ class ReceivableViewSet(
 
     def destroy(self, request, *args, **kwargs):
         """Take an invoice off a deal that is not yet in approval."""
-        _call(receivable_remove, receivable=self.get_object(), actor=request.user)
+        receivable_remove(receivable=self.get_object(), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -374,6 +365,6 @@ class ApprovalViewSet(
         """Approve, approve with conditions, send back (underwriting / quoted) or reject."""
         body = DecideSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        approval = _call(approval_decide, approval=self.get_object(), actor=request.user,
+        approval = approval_decide(approval=self.get_object(), actor=request.user,
                          **body.validated_data)  # fmt: skip
         return Response(ApprovalRequestSerializer(approval).data)

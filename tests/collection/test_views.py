@@ -109,3 +109,12 @@ class TestQueue:
         web.post(f"/collection/queue/{entry}/", {"action": "accept", "rank": 1})
         expected = ExpectedCollection.objects.get(deal=deal)
         assert expected.status == CollectionStatus.PAID and expected.fee_amount == 880
+
+
+def test_running_automatic_matching_goes_through_the_task(
+    role_client, django_capture_on_commit_callbacks
+):
+    web = role_client("collections")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = web.post("/collection/queue/run/")
+    assert response.status_code == 302 and len(callbacks) == 1
