@@ -2,9 +2,9 @@
 
 The book (payer names and open receivables) is loaded once, in a few set-based queries,
 into in-memory indexes; ``collection.matching`` scores each entry against it; what is
-confident enough is allocated through ``collection.services.allocate`` (one transaction
-per entry, so a multi-invoice payment is applied whole or not at all), entries nobody can
-be recognised in go to suspense, and the rest wait for a person (照合中) with ranked
+confident enough is decided for the whole run in memory, then written set-wise through
+``collection.services.batch.allocate_many`` (an entry, even a multi-invoice payment, is
+applied whole or not at all), entries nobody can be recognised in go to suspense, and the rest wait for a person (照合中) with ranked
 suggestions.
 """
 
@@ -18,23 +18,21 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from core.exceptions import InvalidStateError
 from core.text import nfkc
 from customers.models import Customer, TransferName
 
 from . import matching
 from .matching import EntryFacts, NameIndex, OpenItem, PayerMatch, Suggestion, fold_key
 from .models import Allocation, BankEntry, CollectionStatus, EntryStatus, ExpectedCollection
-from .services import allocate, entry_to_suspense
+from .services.batch import EntryPlan, PlannedLine, allocate_many, suspense_many
 
 OPEN_STATUSES = (CollectionStatus.OPEN, CollectionStatus.PARTIAL, CollectionStatus.OVERDUE)
 ACTOR_LABEL = "job:reconcile"
 MAX_PASSES = 10
+WRITE_CHUNK = 1000  # entries applied per transaction
 SMALL_RUN = 200  # entries up to which a run loads only the payers they name
 # An invoice number found under more payers than this names no one in particular.
 MAX_PAYERS_PER_REFERENCE = 100
@@ -243,16 +241,32 @@ def queue() -> QuerySet[BankEntry]:
     )
 
 
-def _allocate(entry: BankEntry, suggestion: Suggestion, actor: Any) -> None:
-    """Allocate every line of ``suggestion`` in one transaction: all of them or none."""
-    with transaction.atomic():
-        expected = ExpectedCollection.objects.in_bulk(suggestion.expected_ids)
-        for line in suggestion.lines:
-            allocate(
-                entry=entry, expected=expected[line.expected_id], amount=line.amount,
-                fee=line.fee, actor=actor, automatic=True, confidence=suggestion.confidence,
-                reasons=suggestion.codes, actor_label="" if actor else ACTOR_LABEL,
-            )  # fmt: skip
+def _plan(entry_id: int, suggestion: Suggestion) -> EntryPlan:
+    return EntryPlan(
+        entry_id=entry_id,
+        lines=tuple(PlannedLine(line.expected_id, line.amount, line.fee)
+                    for line in suggestion.lines),
+        confidence=suggestion.confidence,
+        reasons=tuple(suggestion.codes),
+    )  # fmt: skip
+
+
+def _write(summary: ReconcileSummary, actor: Any) -> None:
+    """Apply what the run decided, ``WRITE_CHUNK`` entries per transaction; an entry the book
+    no longer fits (someone allocated meanwhile) is refused whole and stays in the queue."""
+    label = "" if actor else ACTOR_LABEL
+    decided = list(summary.decisions.items())
+    for start in range(0, len(decided), WRITE_CHUNK):
+        chunk = decided[start : start + WRITE_CHUNK]
+        done = allocate_many([_plan(pk, choice) for pk, choice in chunk], actor=actor,
+                             actor_label=label)  # fmt: skip
+        for pk in done.refused:
+            summary.failed += 1
+            summary.matched -= 1
+            summary.allocations -= len(summary.decisions.pop(pk).lines)
+    for start in range(0, len(summary.suspended), WRITE_CHUNK):
+        suspense_many(summary.suspended[start : start + WRITE_CHUNK], actor=actor,
+                      actor_label=label, note="reconcile: no payer recognised")  # fmt: skip
 
 
 def reconcile(
@@ -301,11 +315,9 @@ def reconcile(
         facts = _facts(entry, remaining)
         payers = book.payers(entry, facts)
         if not payers:
-            if not dry_run:
-                entry_to_suspense(entry=entry, actor=actor, note="reconcile: no payer recognised")
             summary.suspense += 1
             summary.suspended.append(entry.pk)
-        elif not _settle(book, entry, facts, payers, threshold, actor, dry_run, summary, touched):
+        elif not _settle(book, entry, facts, payers, threshold, summary, touched):
             waiting.append((entry, facts, payers))
     for _pass in range(MAX_PASSES - 1):
         again = [row for row in waiting if touched & {p.customer_id for p in row[2]}]
@@ -314,27 +326,22 @@ def reconcile(
         touched = set()
         for row in again:
             entry, facts, _payers = row
-            if _settle(book, entry, facts, book.payers(entry, facts), threshold, actor, dry_run,
-                       summary, touched):  # fmt: skip
+            if _settle(book, entry, facts, book.payers(entry, facts), threshold, summary, touched):
                 waiting.remove(row)
+    if not dry_run:
+        _write(summary, actor)
     summary.queued = summary.examined - summary.matched - summary.suspense
     summary.seconds = time.perf_counter() - started
     return summary
 
 
 def _settle(book: Book, entry: BankEntry, facts: EntryFacts, payers: list[PayerMatch],
-            threshold: Decimal, actor: Any, dry_run: bool, summary: ReconcileSummary,
-            touched: set[int]) -> bool:  # fmt: skip
-    """Allocate the entry when its best suggestion is confident enough; return whether it was."""
+            threshold: Decimal, summary: ReconcileSummary, touched: set[int]) -> bool:  # fmt: skip
+    """Decide the entry when its best suggestion is confident enough; return whether it was.
+    The book's balances move in memory so later entries see what this one takes."""
     choice = matching.decide(book.suggest(facts, payers), threshold)
     if choice is None:
         return False
-    if not dry_run:
-        try:
-            _allocate(entry, choice, actor)
-        except (ValidationError, InvalidStateError):
-            summary.failed += 1
-            return False
     book.applied(choice)
     touched.add(choice.payer_id)
     summary.matched += 1

@@ -7,7 +7,7 @@ rows they hold locked, so what a user is told and what is enforced are the same 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -123,6 +123,28 @@ def ancestor_ids(customer_id: int) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(sql, [customer_id])
         return [row[0] for row in cursor.fetchall()]
+
+
+def ancestors_of(customer_ids: Iterable[int]) -> dict[int, list[int]]:
+    """Return each customer's group parents, nearest first, for many customers in one query."""
+    ids = sorted(set(customer_ids))
+    found: dict[int, list[int]] = {pk: [] for pk in ids}
+    if not ids:
+        return found
+    table = connection.ops.quote_name(Customer._meta.db_table)
+    marks = ", ".join(["%s"] * len(ids))
+    sql = (
+        f"WITH RECURSIVE chain(origin, id, parent_id, depth) AS ("
+        f" SELECT id, id, parent_id, 0 FROM {table} WHERE id IN ({marks})"
+        f" UNION ALL SELECT chain.origin, c.id, c.parent_id, chain.depth + 1 FROM {table} c"
+        f" JOIN chain ON c.id = chain.parent_id WHERE chain.depth < 20)"
+        f" SELECT origin, id FROM chain WHERE depth > 0 ORDER BY origin, depth"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ids)
+        for origin, parent in cursor.fetchall():
+            found[origin].append(parent)
+    return found
 
 
 def book_total() -> int:

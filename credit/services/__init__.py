@@ -1,7 +1,16 @@
 """Credit writes. Deals and collection move exposure only through these services."""
 
 from ..checks import LimitCheck
-from .ledger import Escalation, adjust, check_limit, consume, release, reserve
+from .ledger import (
+    Escalation,
+    ReleaseRequest,
+    adjust,
+    check_limit,
+    consume,
+    release,
+    release_many,
+    reserve,
+)
 from .limits import (
     limit_approve,
     limit_propose,
@@ -19,6 +28,7 @@ from .ratings import rating_record
 __all__ = [
     "Escalation",
     "LimitCheck",
+    "ReleaseRequest",
     "adjust",
     "check_limit",
     "consume",
@@ -34,6 +44,7 @@ __all__ = [
     "policy_draft_from",
     "rating_record",
     "release",
+    "release_many",
     "required_level_for",
     "reserve",
     "suspend_limits_of",

@@ -8,7 +8,7 @@ and moves the balances in the same transaction — concurrent calls cannot over-
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,11 +18,11 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from accounts.models import ApprovalLevel
-from core.audit import audit_log
+from core.audit import AuditRecord, audit_log, audit_log_many
 from core.exceptions import PermissionDeniedError
 from customers.models import Customer
 
-from ..checks import LimitCheck, ancestor_ids, evaluate, load_touched, split_for
+from ..checks import LimitCheck, ancestor_ids, ancestors_of, evaluate, load_touched, split_for
 from ..choices import EntryKind
 from ..exceptions import LimitExceeded, NothingToRelease
 from ..locks import lock_exposures
@@ -308,6 +308,131 @@ def release(
     _audit("credit.released", counterparty, actor, actor_label, reference=reference,
            amount=released)  # fmt: skip
     return released
+
+
+@dataclass(frozen=True)
+class ReleaseRequest:
+    """Release ``amount`` (None: all that is open) of ``reference`` for one debtor."""
+
+    counterparty_id: int
+    reference: str
+    debtor_id: int | None
+    amount: int | None
+
+
+def _open_by_key(requests: list[ReleaseRequest]) -> dict[tuple[int, str, int | None], list[int]]:
+    """Return ``{(client, reference, debtor): [reserved, outstanding]}`` for the requests'
+    references, in one grouped query."""
+    rows = (
+        ExposureEntry.objects.filter(
+            counterparty_id__in={r.counterparty_id for r in requests},
+            reference__in={r.reference for r in requests},
+        )
+        .values("counterparty_id", "reference", "debtor_id")
+        .annotate(reserved=Sum("reserved_change"), consumed=Sum("consumed_change"))
+        .order_by()
+    )
+    return {
+        (row["counterparty_id"], row["reference"], row["debtor_id"]): [
+            int(row["reserved"] or 0), int(row["consumed"] or 0)
+        ]
+        for row in rows
+        if row["reserved"] or row["consumed"]
+    }  # fmt: skip
+
+
+@transaction.atomic
+def release_many(
+    requests: Iterable[ReleaseRequest], *, actor: Any, note: str, actor_label: str = ""
+) -> int:
+    """Release many references' exposure at once (a reconciliation run's paid receivables).
+
+    Same rule as ``release`` — reserved before outstanding, never below zero, capped at what
+    is open (a request for more releases what is left) — but every balance touched is locked
+    once, in pk order, the ledger rows are inserted together and each client's balances move
+    once; one audit event per client and reference. Return the total released."""
+    requests = [r for r in requests if r.amount is None or r.amount > 0]
+    if not requests:
+        return 0
+    open_parts = _open_by_key(requests)
+    parents = ancestors_of({r.counterparty_id for r in requests})
+    debtors = {key[2] for key in open_parts if key[2] is not None}
+    exposures = lock_exposures([*parents, *(p for ps in parents.values() for p in ps), *debtors])
+    open_parts = _open_by_key(requests)  # again, under the locks
+    by_reference: dict[tuple[int, str], list[tuple[int, str, int | None]]] = {}
+    for key in sorted(open_parts, key=lambda key: (key[0], key[1], key[2] or 0)):
+        by_reference.setdefault(key[:2], []).append(key)
+    entries: list[ExposureEntry] = []
+    released: dict[tuple[int, str], int] = {}
+    for request in requests:
+        keys = [
+            key for key in by_reference.get((request.counterparty_id, request.reference), [])
+            if request.debtor_id is None or key[2] == request.debtor_id
+        ]  # fmt: skip
+        left = sum(sum(open_parts[key]) for key in keys)
+        if request.amount is not None:
+            left = min(left, request.amount)
+        taken = {}
+        for key in keys:  # every debtor's reservation before any outstanding exposure
+            taken[key] = min(open_parts[key][0], left)
+            left -= taken[key]
+        for key in keys:
+            from_reserved, from_consumed = taken[key], min(open_parts[key][1], left)
+            left -= from_consumed
+            if not (from_reserved or from_consumed):
+                continue
+            open_parts[key][0] -= from_reserved
+            open_parts[key][1] -= from_consumed
+            entries.append(ExposureEntry(
+                counterparty_id=key[0], debtor_id=key[2], reference=key[1],
+                kind=EntryKind.RELEASE, amount=from_reserved + from_consumed,
+                reserved_change=-from_reserved, consumed_change=-from_consumed,
+                note=note[:300], created_by=actor, actor_label=actor_label,
+            ))  # fmt: skip
+            _move(exposures, parents[key[0]], key, -from_reserved, -from_consumed)
+            released[key[:2]] = released.get(key[:2], 0) + from_reserved + from_consumed
+    ExposureEntry.objects.bulk_create(entries, batch_size=1000)
+    changed = [row for row in exposures.values() if row.pk in _touched(entries, parents)]
+    if any(getattr(row, f) < 0 for row in changed for f in _BALANCE_FIELDS):
+        raise ValidationError(_("Exposure would become negative; nothing was posted."))
+    Exposure.objects.bulk_update(changed, _BALANCE_FIELDS, batch_size=500)
+    clients = Customer.objects.in_bulk({key[0] for key in released})
+    audit_log_many([
+        AuditRecord(actor=actor, actor_label=actor_label, action="credit.released",
+                    subject=clients[client], data={"reference": ref, "amount": amount})
+        for (client, ref), amount in released.items()
+    ])  # fmt: skip
+    return sum(released.values())
+
+
+_BALANCE_FIELDS = [
+    "client_reserved", "client_consumed", "group_reserved", "group_consumed",
+    "debtor_reserved", "debtor_consumed",
+]  # fmt: skip
+
+
+def _move(exposures: dict[int, Exposure], ancestors: list[int],
+          key: tuple[int, str, int | None], d_reserved: int, d_consumed: int) -> None:  # fmt: skip
+    """Move the in-memory balances of the client, its group parents and the debtor."""
+    client, _reference, debtor = key
+    exposures[client].client_reserved += d_reserved
+    exposures[client].client_consumed += d_consumed
+    for party in ancestors:
+        exposures[party].group_reserved += d_reserved
+        exposures[party].group_consumed += d_consumed
+    if debtor is not None:
+        exposures[debtor].debtor_reserved += d_reserved
+        exposures[debtor].debtor_consumed += d_consumed
+
+
+def _touched(entries: list[ExposureEntry], parents: dict[int, list[int]]) -> set[int]:
+    parties: set[int] = set()
+    for entry in entries:
+        parties.add(entry.counterparty_id)
+        parties.update(parents[entry.counterparty_id])
+        if entry.debtor_id is not None:
+            parties.add(entry.debtor_id)
+    return parties
 
 
 @transaction.atomic

@@ -14,7 +14,7 @@ from .records import (
     receivable_update,
     refresh_funding,
 )
-from .transitions import available_transitions, deal_transition, next_stage
+from .transitions import available_transitions, deal_transition, move_many, next_stage
 
 __all__ = [
     "approval_decide",
@@ -29,6 +29,7 @@ __all__ = [
     "deal_update",
     "exposure_split",
     "may_decide",
+    "move_many",
     "next_deal_number",
     "next_stage",
     "receivable_add",

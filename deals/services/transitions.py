@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
-from core.audit import audit_log
+from core.audit import AuditRecord, audit_log, audit_log_many
 from core.exceptions import InvalidStateError, PermissionDeniedError
 from credit.services import consume, release
 
@@ -145,6 +145,52 @@ def apply_transition(
 
         approval_request_create(deal=deal, actor=actor)
     return deal
+
+
+# Moves a reconciliation run makes in bulk: nothing happens at the target but the log.
+QUIET_MOVES = {Stage.COLLECTING: Stage.EXECUTED, Stage.CLOSED: Stage.COLLECTING}
+
+
+@transaction.atomic
+def move_many(
+    deal_ids: Iterable[int], *, to: str, actor: Any, comment: str, actor_label: str = ""
+) -> list[Deal]:
+    """Move many deals on to collecting or closed at once (money came in for all of them).
+
+    Only deals still in the source stage move (locked, in pk order); each gets its stage
+    change with the time spent, its ``deal_moved`` signal and audit event, as one move does,
+    in one insert each instead of one round trip per deal. Return the deals moved."""
+    if to not in QUIET_MOVES:
+        raise InvalidStateError(_("Only collecting and closed are moved in bulk."))
+    source = QUIET_MOVES[to]
+    locked = list(
+        Deal.objects.select_for_update(of=("self",))
+        .filter(pk__in=set(deal_ids), stage=source)
+        .order_by("pk")
+        .only("pk", "number", "stage_entered_at")
+    )
+    if not locked:
+        return []
+    now = timezone.now()
+    StageChange.objects.bulk_create(
+        [StageChange(deal=deal, from_stage=source, to_stage=to, actor=actor, at=now,
+                     comment=comment,
+                     seconds_in_stage=max(int((now - deal.stage_entered_at).total_seconds()), 0))
+         for deal in locked],
+        batch_size=1000,
+    )  # fmt: skip
+    moved = Deal.objects.filter(pk__in=[deal.pk for deal in locked])
+    moved.update(stage=to, stage_entered_at=now, updated_at=now)
+    deals = list(moved.select_related("client").order_by("pk"))
+    for deal in deals:
+        deal_moved.send(sender=Deal, deal=deal, from_stage=source, to_stage=to, actor=actor)
+    audit_log_many([
+        AuditRecord(actor=actor, actor_label=actor_label, action="deal.transitioned",
+                    subject=deal,
+                    data={"deal": deal.number, "from": source, "to": to, "comment": comment})
+        for deal in deals
+    ])  # fmt: skip
+    return deals
 
 
 @transaction.atomic
