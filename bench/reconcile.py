@@ -470,49 +470,15 @@ class World:
 # The 全銀 file ------------------------------------------------------------------------
 
 
-def _num(value: int | str | None, width: int) -> bytes:
-    if value is None:
-        return b" " * width
-    return (str(value).rjust(width, "0") if isinstance(value, int) else value).encode("cp932")
-
-
-def _text(value: str, width: int) -> bytes:
-    raw = value.encode("cp932")[:width]
-    return raw + b" " * (width - len(raw))
-
-
-def _wareki(day: date) -> str:
-    return f"{day.year - 2018:02d}{day:%m%d}"
-
-
 def statement_file(deposits: list[Deposit], year: int, month: int) -> bytes:
-    """Return a 入出金取引明細 (種別 03) file of ``deposits``, in cp932 with CRLF."""
+    """Return a 入出金取引明細 (種別 03) file of ``deposits`` for the month."""
+    from collection.zengin_writer import Deposit as Booked
+    from collection.zengin_writer import write_statement
+
     first = date(year, month, 1)
     last = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
-    records = [
-        b"".join([
-            b"1", b"03", b"0", _num(_wareki(last), 6), _num(_wareki(first), 6),
-            _num(_wareki(last), 6), b"0005", _text("ﾐﾂﾋﾞｼﾕ-ｴﾌｼﾞｴｲ", 15), b"001",
-            _text("ﾎﾝﾃﾝ", 15), b"000", b"1", b"0001234567", _text("ｶ)ﾍﾞﾝﾁﾌｱｸﾀﾘﾝｸﾞ", 40), b"1",
-            b"1", _num(0, 14), _text("", 71),
-        ])
-    ]  # fmt: skip
-    for n, deposit in enumerate(deposits, 1):
-        day = _wareki(deposit.value_date)
-        records.append(b"".join([
-            b"2", _num(n, 8), _num(day, 6), _num(day, 6), b"1", b"11", _num(deposit.amount, 12),
-            _num(0, 12), _num(None, 6), _num(None, 6), _num(None, 1), _num(None, 7),
-            _num(None, 3), _num(None, 10), _text(deposit.payer, 48), _text("ﾐｽﾞﾎ", 15),
-            _text("ｼﾝｼﾞﾕｸ", 15), _text(deposit.description, 20), _text(deposit.edi, 20), b" ",
-        ]))  # fmt: skip
-    total = sum(d.amount for d in deposits)
-    records.append(b"".join([
-        b"8", _num(len(deposits), 6), _num(total, 13), _num(0, 6), _num(0, 13), b"1",
-        _num(total, 14), _num(len(deposits), 7), _text("", 139),
-    ]))  # fmt: skip
-    records.append(b"".join([b"9", _num(len(records) + 1, 10), _num(1, 5), _text("", 184)]))
-    assert all(len(r) == 200 for r in records)
-    return b"".join(r + b"\r\n" for r in records)
+    booked = [Booked(d.value_date, d.amount, d.payer, d.description, d.edi) for d in deposits]
+    return write_statement(booked, first=first, last=last, account_name="ｶ)ﾍﾞﾝﾁﾌｱｸﾀﾘﾝｸﾞ")
 
 
 # Database ------------------------------------------------------------------------------

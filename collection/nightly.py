@@ -200,7 +200,7 @@ def alert_broken_promises(today: date) -> int:
     for entry in rows:
         expected = entry.expected
         _alert, created = alert_raise(
-            kind=AlertKind.RECEIVABLE_OVERDUE,
+            kind=AlertKind.PROMISE_BROKEN,
             dedup_key=f"{PROMISE_KEY}{entry.pk}",
             title=_("Promise to pay broken: %(invoice)s (%(deal)s)")
             % {"invoice": expected.receivable.invoice_number, "deal": expected.deal.number},

@@ -10,6 +10,8 @@ class AlertKind(models.TextChoices):
     RESCREENING_DUE = "rescreening_due", _("Anti-social forces re-screening due")
     SCREENING_TRUE_MATCH = "screening_true_match", _("Screening true match")
     RECEIVABLE_OVERDUE = "receivable_overdue", _("Receivable overdue")
+    REPURCHASE_OPENED = "repurchase_opened", _("Repurchase requested (買戻し)")
+    PROMISE_BROKEN = "promise_broken", _("Promise to pay broken")
     DEAL_STALLED = "deal_stalled", _("Deal stalled in stage")
     CREDIT_REVIEW_DUE = "credit_review_due", _("Credit review due")
     CREDIT_LIMIT_SUSPENDED = "credit_limit_suspended", _("Credit limit suspended")

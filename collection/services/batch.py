@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import AuditRecord, audit_log_many
+from core.bulk import update_rows
 from credit.services import ReleaseRequest, release_many
 from deals.choices import Stage
 from deals.models import Deal
@@ -180,8 +181,7 @@ def _update_expected(touched: dict[int, ExpectedCollection]) -> None:
     )
     for pk, row in touched.items():
         row.paid_on = (last.get(pk) or today) if row.status == CollectionStatus.PAID else None
-    ExpectedCollection.objects.bulk_update(list(touched.values()), _EXPECTED_FIELDS,
-                                           batch_size=1000)  # fmt: skip
+    update_rows(ExpectedCollection, list(touched.values()), _EXPECTED_FIELDS)
 
 
 def _open_counts(deal_ids: set[int]) -> dict[int, int]:

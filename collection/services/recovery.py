@@ -134,7 +134,7 @@ def repurchase_open(
               subject=deal, data={"repurchase": request.pk, "receivable": expected.pk,
                                   "amount": request.amount, "days_overdue": days})  # fmt: skip
     alert_raise(
-        kind=AlertKind.RECEIVABLE_OVERDUE,
+        kind=AlertKind.REPURCHASE_OPENED,
         dedup_key=f"collection_repurchase:{expected.pk}",
         title=_("Repurchase requested: %(invoice)s (%(deal)s)")
         % {"invoice": expected.receivable.invoice_number, "deal": deal.number},

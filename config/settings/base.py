@@ -124,6 +124,22 @@ CREDIT_SUSPEND_DELAY_DAYS = env.int("CREDIT_SUSPEND_DELAY_DAYS", default=15)
 CREDIT_REVIEW_WARNING_DAYS = 30
 CREDIT_LIMIT_AUTHORITY = ((10_000_000, 1), (50_000_000, 2), (None, 3))
 
+# Collection (消込): a payer may deduct up to this much as the bank's transfer fee; a
+# reconciliation run allocates a suggestion by itself from this confidence up.
+COLLECTION_FEE_TOLERANCE = env.int("COLLECTION_FEE_TOLERANCE", default=880)
+COLLECTION_AUTO_THRESHOLD = env.str("COLLECTION_AUTO_THRESHOLD", default="0.900")
+
+# KPI dashboard: default what-if assumptions (rates as strings; a manager may override them
+# for their session). PD by debtor rating and LGD give the expected loss; the per-stage
+# probability weighs this month's expected execution.
+DASHBOARD_PD_BY_RATING = {"A": "0.0050", "B": "0.0100", "C": "0.0300", "D": "0.1000",
+                          "E": "0.3000"}  # fmt: skip
+DASHBOARD_LGD = "0.4500"
+DASHBOARD_STAGE_PROBABILITY = {
+    "lead": "0.0500", "documents": "0.1000", "screening": "0.2000", "underwriting": "0.3500",
+    "quoted": "0.5000", "approval": "0.7000", "contracted": "0.9000",
+}  # fmt: skip
+
 # Covering indexes (INCLUDE) exist on PostgreSQL; SQLite, the embedded default, builds them
 # as plain indexes, which is fine for a first run.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]

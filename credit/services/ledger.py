@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import ApprovalLevel
 from core.audit import AuditRecord, audit_log, audit_log_many
+from core.bulk import update_rows
 from core.exceptions import PermissionDeniedError
 from customers.models import Customer
 
@@ -392,10 +393,11 @@ def release_many(
             _move(exposures, parents[key[0]], key, -from_reserved, -from_consumed)
             released[key[:2]] = released.get(key[:2], 0) + from_reserved + from_consumed
     ExposureEntry.objects.bulk_create(entries, batch_size=1000)
-    changed = [row for row in exposures.values() if row.pk in _touched(entries, parents)]
+    touched = _touched(entries, parents)
+    changed = [row for row in exposures.values() if row.pk in touched]
     if any(getattr(row, f) < 0 for row in changed for f in _BALANCE_FIELDS):
         raise ValidationError(_("Exposure would become negative; nothing was posted."))
-    Exposure.objects.bulk_update(changed, _BALANCE_FIELDS, batch_size=500)
+    update_rows(Exposure, changed, _BALANCE_FIELDS)
     clients = Customer.objects.in_bulk({key[0] for key in released})
     audit_log_many([
         AuditRecord(actor=actor, actor_label=actor_label, action="credit.released",

@@ -23,6 +23,7 @@ from collection.nightly import check_collection_overdue
 from collection.overdue import overdue_cutoff
 from collection.services import allocate, statement_import
 from collection.services.recovery import dunning_record
+from core.choices import AlertKind
 from core.models import Alert
 from core.selectors import alert_list
 from credit.choices import LimitStatus
@@ -178,6 +179,7 @@ class TestBrokenPromise:
         check_collection_overdue(today=today)
         alert = Alert.objects.get(dedup_key=f"collection_promise_broken:{entry.pk}")
         assert alert.assignee == desk.operations and alert.assigned_role.name == "collections"
+        assert alert.kind == AlertKind.PROMISE_BROKEN
 
     def test_a_promise_kept_since_the_contact_raises_nothing(self, desk, today):
         deal = _executed(desk, [1 * M])

@@ -25,6 +25,7 @@ from collection.services.recovery import (
     repurchase_waive,
     reserve_settlement_pay,
 )
+from core.choices import AlertKind
 from core.exceptions import InvalidStateError
 from core.models import Alert, AuditEvent
 from credit.models import Exposure
@@ -128,6 +129,7 @@ class TestRepurchaseOpen:
         assert _fresh(row).status != CollectionStatus.REPURCHASED
         alert = Alert.objects.get(dedup_key=f"collection_repurchase:{row.pk}")
         assert alert.assignee == deal.owner and alert.assigned_role.name == "collections"
+        assert alert.kind == AlertKind.REPURCHASE_OPENED
 
     def test_refuses_a_receivable_that_is_not_overdue(self, desk, today):
         row = ExpectedCollection.objects.get(deal=_executed(desk, [1 * M]))

@@ -4,7 +4,13 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from core.audit import GENESIS_HASH, audit_log, verify_audit_chain
+from core.audit import (
+    GENESIS_HASH,
+    AuditRecord,
+    audit_log,
+    audit_log_many,
+    verify_audit_chain,
+)
 from core.models import AppendOnlyError, AuditEvent
 
 
@@ -87,3 +93,21 @@ class TestAuditChain:
         _, events = chain
         stored = AuditEvent.objects.get(id=events[1].id)
         assert stored.data == {"rate": "0.8000"}
+
+
+class TestManyAtOnce:
+    def test_a_batch_chains_in_order_after_single_events_and_verifies(self, chain):
+        user, events = chain
+        batch = audit_log_many([
+            AuditRecord(actor=user, action="collection.allocated", subject=user,
+                        data={"lines": [{"amount": n}]})
+            for n in range(5)
+        ])  # fmt: skip
+        assert batch[0].prev_hash == events[-1].hash
+        assert [b.prev_hash for b in batch[1:]] == [b.hash for b in batch[:-1]]
+        audit_log(actor=None, actor_label="job:test", action="after.batch")
+        assert verify_audit_chain() == (AuditEvent.objects.count(), None)
+
+    def test_an_empty_batch_writes_nothing(self, db):
+        assert audit_log_many([]) == []
+        assert not AuditEvent.objects.exists()

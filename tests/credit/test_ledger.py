@@ -20,7 +20,16 @@ from core.models import AuditEvent
 from credit.choices import EntryKind, LimitKind, LimitStatus
 from credit.exceptions import LimitExceeded, NothingToRelease
 from credit.models import Exposure, ExposureEntry
-from credit.services import Escalation, adjust, check_limit, consume, release, reserve
+from credit.services import (
+    Escalation,
+    ReleaseRequest,
+    adjust,
+    check_limit,
+    consume,
+    release,
+    release_many,
+    reserve,
+)
 from customers.models import Customer
 from tests.factories import CreditLimitFactory, CustomerFactory, UserFactory
 
@@ -758,3 +767,47 @@ class TestCheckLimit:
         assert check.status == "green", check.blocked_reasons
         reserve(counterparty=seller, amount=5 * M, reference="S-1", actor=actor, debtor=both)
         assert balances(both)["debtor_reserved"] == 5 * M
+
+
+class TestReleaseMany:
+    """A reconciliation run's releases, set-wise: the same rule as ``release``."""
+
+    def test_many_references_at_once_with_group_parents_and_debtors(self, actor):
+        parent = CustomerFactory()
+        client, other = client_with_limit(parent=parent), client_with_limit()
+        one, two = debtor_with_limit(), debtor_with_limit()
+        consume(counterparty=client, amount=4 * M, reference="D-1", actor=actor,
+                debtor_split={one: 1 * M, two: 3 * M})  # fmt: skip
+        consume(counterparty=other, amount=2 * M, reference="D-2", actor=actor, debtor=one)
+        released = release_many(
+            [ReleaseRequest(client.pk, "D-1", one.pk, 1 * M),
+             ReleaseRequest(client.pk, "D-1", two.pk, 1 * M),
+             ReleaseRequest(other.pk, "D-2", one.pk, None)],
+            actor=actor, note="collected",
+        )  # fmt: skip
+        assert released == 4 * M
+        assert balances(client)["client_consumed"] == 2 * M
+        assert balances(parent)["group_consumed"] == 2 * M
+        assert balances(one)["debtor_consumed"] == 0
+        assert balances(two)["debtor_consumed"] == 2 * M
+        events = AuditEvent.objects.filter(action="credit.released").order_by("pk")
+        assert [(e.data["reference"], e.data["amount"]) for e in events] == [
+            ("D-1", 2 * M), ("D-2", 2 * M)
+        ]  # fmt: skip
+
+    def test_a_request_for_more_than_is_open_releases_what_is_left(self, actor):
+        client, debtor = client_with_limit(), debtor_with_limit()
+        consume(counterparty=client, amount=3 * M, reference="D-1", actor=actor, debtor=debtor)
+        requests = [ReleaseRequest(client.pk, "D-1", debtor.pk, 2 * M)] * 2
+        assert release_many(requests, actor=actor, note="collected") == 3 * M
+        assert all(value == 0 for value in balances(client).values())
+        assert release_many(requests, actor=actor, note="again") == 0
+
+    def test_reserved_goes_before_outstanding_as_in_release(self, actor):
+        client = client_with_limit()
+        reserve(counterparty=client, amount=2 * M, reference="D-1", actor=actor)
+        consume(counterparty=client, amount=1 * M, reference="D-1", actor=actor,
+                release_rest=False)  # fmt: skip
+        release_many([ReleaseRequest(client.pk, "D-1", None, 1_500_000)], actor=actor, note="x")
+        assert balances(client)["client_reserved"] == 0
+        assert balances(client)["client_consumed"] == 1 * M - 500_000

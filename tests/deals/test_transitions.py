@@ -27,7 +27,9 @@ from deals.models import ApprovalRequest, Deal, LostReason, StageChange
 from deals.services import (
     available_transitions,
     deal_transition,
+    move_many,
 )
+from deals.signals import deal_moved
 from tests.deals.desk import Desk, M, balances, reloaded
 
 pytestmark = pytest.mark.django_db
@@ -344,3 +346,34 @@ def test_desk_builds_a_deal_that_meets_every_requirement(desk):
     assert deal.stage == Stage.EXECUTED
     assert Customer.objects.filter(pk=deal.client_id, is_client=True).exists()
     assert ApprovalRequest.objects.filter(deal=deal, status=ApprovalStatus.APPROVED).exists()
+
+
+class TestMoveMany:
+    def test_moves_only_deals_in_the_source_stage_with_log_signal_and_audit(self, desk):
+        executed = [desk.deal_at(Stage.EXECUTED) for _ in range(2)]
+        quoted = desk.deal_at(Stage.QUOTED)
+        heard = []
+
+        def listen(sender, *, deal, from_stage, to_stage, **kwargs):
+            heard.append((deal.pk, from_stage, to_stage))
+
+        deal_moved.connect(listen, sender=Deal)
+        try:
+            moved = move_many([d.pk for d in [*executed, quoted]], to=Stage.COLLECTING,
+                              actor=None, actor_label="job:reconcile", comment="入金")  # fmt: skip
+        finally:
+            deal_moved.disconnect(listen, sender=Deal)
+        assert sorted(d.pk for d in moved) == sorted(d.pk for d in executed)
+        assert reloaded(quoted).stage == Stage.QUOTED
+        for deal in executed:
+            assert reloaded(deal).stage == Stage.COLLECTING
+            change = StageChange.objects.filter(deal=deal).latest("pk")
+            assert (change.from_stage, change.to_stage) == (Stage.EXECUTED, Stage.COLLECTING)
+        assert sorted(heard) == sorted((d.pk, Stage.EXECUTED, Stage.COLLECTING) for d in executed)
+        assert AuditEvent.objects.filter(action="deal.transitioned", data__to="collecting",
+                                         actor_label="job:reconcile").count() == 2  # fmt: skip
+
+    def test_refuses_moves_with_side_effects(self, desk):
+        with pytest.raises(InvalidStateError):
+            move_many([desk.deal_at(Stage.CONTRACTED).pk], to=Stage.EXECUTED, actor=None,
+                      comment="")  # fmt: skip
