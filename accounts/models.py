@@ -30,6 +30,7 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        permissions = [("view_kpi_dashboard", _("Can view the KPI dashboard"))]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username

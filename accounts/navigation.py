@@ -29,6 +29,12 @@ GROUPS = {
 
 
 NAV_ITEMS: tuple[NavItem, ...] = (
+    NavItem(
+        _("KPI dashboard"),
+        "dashboard:home",
+        "graph-up-arrow",
+        permission="accounts.view_kpi_dashboard",
+    ),
     NavItem(_("Pipeline"), "deals:kanban", "kanban", permission="deals.view_deal", group="deals"),
     NavItem(_("Deals"), "deals:list", "list-ul", permission="deals.view_deal", group="deals"),
     NavItem(

@@ -202,6 +202,7 @@ ROLES: tuple[Role, ...] = (
             *DEAL_READ,
             "deals.export_deal",
             *COLLECTION_READ,
+            "accounts.view_kpi_dashboard",
         ),
     ),
     Role(

@@ -18,6 +18,7 @@ api_patterns = [
     path("", include("deals.api.urls")),
     path("credit/", include("credit.api.urls")),
     path("collection/", include("collection.api.urls")),
+    path("", include("dashboard.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -32,6 +33,7 @@ urlpatterns = [
     path("credit/", include("credit.urls")),
     path("deals/", include("deals.urls")),
     path("collection/", include("collection.urls")),
+    path("dashboard/", include("dashboard.urls")),
     path("api/", include(api_patterns)),
     # One login page for everyone, so two-factor and throttling cannot be bypassed via the admin.
     path("admin/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),

@@ -1,0 +1,1 @@
+"""JSON API of the KPI dashboard: the same figures and drill-downs with the same filters."""

@@ -1,0 +1,1 @@
+"""The dashboard's computations, one module per area; ``dashboard.selectors`` assembles them."""

@@ -1,0 +1,128 @@
+"""SQL building blocks the KPIs share: bank business days counted in the database, portable
+between PostgreSQL and SQLite, and the period bounds of datetime columns.
+
+A count of business days between two dates is ``B(end) - B(start)`` where ``B(x)`` is the
+number of bank business days from a fixed Sunday up to ``x``: weekdays by arithmetic on the
+day number, minus the closed weekdays (holidays, year-end closure) up to ``x`` — read from
+``core.calendar.bank_holidays`` and compared as a binary search of nested ``CASE``s, so a
+row costs a handful of comparisons whatever the span. This equals
+``core.calendar.business_days_between(start, end)`` for any ``start`` not before the
+holiday list's first day.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import (
+    Case,
+    DateField,
+    DateTimeField,
+    Expression,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    Value,
+    When,
+)
+from django.db.models.functions import Least, Mod
+from django.db.models.lookups import LessThan
+from django.utils import timezone
+
+from core.calendar import bank_holidays
+
+EPOCH = date(1900, 1, 7)  # a Sunday: day 1 after it is a Monday
+
+
+class DayNumber(Func):
+    """Days from EPOCH to a date expression (an integer)."""
+
+    output_field = IntegerField()
+    template = "(%(expressions)s - DATE '1900-01-07')"
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler, connection,
+            template="CAST(ROUND(julianday(%(expressions)s) - julianday('1900-01-07')) AS INTEGER)",
+            **extra_context,
+        )  # fmt: skip
+
+
+class MinusSeconds(Func):
+    """A datetime column minus an integer column of seconds (a datetime)."""
+
+    output_field = DateTimeField()
+    arity = 2
+    template = "(%(expressions)s * INTERVAL '1 second')"
+    arg_joiner = " - "
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler, connection,
+            template="datetime(%(expressions)s || ' seconds')", arg_joiner=", '-' || ",
+            **extra_context,
+        )  # fmt: skip
+
+
+def _as_expression(value: Expression | str) -> Expression:
+    return F(value) if isinstance(value, str) else value
+
+
+def _closed_upto(x: Expression, holidays: list[date]) -> Expression:
+    """Return SQL for how many of the sorted ``holidays`` fall on or before ``x``."""
+
+    def search(low: int, high: int) -> Expression:
+        # Answer is in [low, high]: the number of holidays <= x.
+        if low == high:
+            return Value(low, output_field=IntegerField())
+        middle = (low + high + 1) // 2  # is holidays[middle - 1] <= x ?
+        pivot = Value(holidays[middle - 1], output_field=DateField())
+        return Case(
+            When(LessThan(x, pivot), then=search(low, middle - 1)),
+            default=search(middle, high),
+            output_field=IntegerField(),
+        )
+
+    return search(0, len(holidays))
+
+
+def business_day_number(value: Expression | str, holidays: list[date]) -> Expression:
+    """Return SQL for B(x): bank business days from EPOCH up to and including date ``x``."""
+    x = _as_expression(value)
+    n = DayNumber(x)
+    integer = IntegerField()
+    weeks = ExpressionWrapper(n / Value(7), output_field=integer)
+    rest = Least(Mod(n, Value(7), output_field=integer), Value(5), output_field=integer)
+    return ExpressionWrapper(
+        Value(5) * weeks + rest - _closed_upto(x, holidays), output_field=integer
+    )
+
+
+def business_days_between_sql(start: Expression | str, end: Expression | str,
+                              holidays: list[date]) -> Expression:  # fmt: skip
+    """Return SQL for the bank business days after ``start`` up to and including ``end``."""
+    return ExpressionWrapper(
+        business_day_number(end, holidays) - business_day_number(start, holidays),
+        output_field=IntegerField(),
+    )
+
+
+class HolidayWindow:
+    """The closed weekdays between two dates, fetched once per request from the calendar."""
+
+    def __init__(self, first: date, last: date):
+        self.first = first
+        self.last = last
+        self.days = bank_holidays(first, last)
+
+
+def day_start(d: date) -> datetime:
+    """Return local midnight at the start of ``d`` as an aware datetime."""
+    return timezone.make_aware(datetime.combine(d, time.min))
+
+
+def datetime_range(start: date, end: date) -> tuple[datetime, datetime]:
+    """Return ``[start 00:00, end + 1 day 00:00)`` local: a datetime column in a date range
+    without converting every row's timezone (the column's index stays usable)."""
+    return day_start(start), day_start(end + timedelta(days=1))
