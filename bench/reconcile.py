@@ -572,6 +572,7 @@ def load(world: World) -> tuple[list[int], list[int]]:
         ExpectedCollection.objects.bulk_create(
             [ExpectedCollection(receivable_id=ids[i], deal=deal_of[i],
                                 payer=debtors[world.invoices[i].debtor],
+                                debtor=debtors[world.invoices[i].debtor],
                                 due_date=world.invoices[i].due,
                                 expected_amount=world.invoices[i].face)
              for i in range(len(world.invoices))],

@@ -162,7 +162,7 @@ def receivable_ledger(filters: Mapping[str, Any] | None = None) -> QuerySet[Expe
         rows = rows.filter(deal__number=filters["deal"])
     for key, lookup in (
         ("payer", "payer_id"),
-        ("debtor", "receivable__debtor_id"),
+        ("debtor", "debtor_id"),
         ("client", "deal__client_id"),
     ):
         if key in filters:

@@ -55,7 +55,7 @@ def dashboard_workbook(data: DashboardData) -> bytes:
     for figure in data.kgi:
         kgi_rows.append([str(KPI_DEFINITIONS[figure.code].label), figure.value, figure.previous,
                          figure.change, str(KPI_DEFINITIONS[figure.code].definition)])  # fmt: skip
-    _sheet(book, _("KGI"), [_("Figure"), period.label, period.previous().label, _("Change"),
+    _sheet(book, _("KGI"), [_("Figure"), period.label, period.previous().label, _("Change vs previous period"),
                            _("Definition")], kgi_rows, {4: PERCENT})  # fmt: skip
     sheet = book[_("KGI")[:31]]
     for row_index, figure in enumerate(data.kgi, start=2):
@@ -76,7 +76,7 @@ def dashboard_workbook(data: DashboardData) -> bytes:
     _sheet(book, _("Lost reasons"), [_("Reason"), _("Deals"), _("Share")],
            [[r.label, r.count, r.share] for r in data.lost_reasons], {3: PERCENT})  # fmt: skip
     _sheet(book, _("Channels"),
-           [_("Channel"), _("New deals"), _("Quoted"), _("Won"), _("Win rate"),
+           [_("Source channel"), _("New deals"), _("Quoted"), _("Won"), _("Win rate"),
             _("Executed amount"), _("Fee revenue")],
            [[r.label, r.deals, r.quoted, r.won, r.win_rate, r.executed_amount, r.fee_revenue]
             for r in data.by_channel],

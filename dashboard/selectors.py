@@ -8,13 +8,16 @@ whatever the size of the book; see ``dashboard.definitions`` for what each one m
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, timedelta
 
+from django.core.cache import cache
 from django.db.models import F, Min, Q, QuerySet
 from django.utils import timezone
 
 from collection.models import ExpectedCollection
 from collection.selectors import outstanding_expression
+from core.models import AuditEvent
 from deals.models import Deal
 
 from .assumptions import Assumptions
@@ -159,6 +162,34 @@ def dashboard_data(filters: DashboardFilters, assumptions: Assumptions, *,
     )
 
 
+CACHE_SECONDS = 600
+
+
+def data_version() -> int:
+    """Return the newest audit event's id: every write that changes a figure goes through a
+    service that leaves one, so a new id means the figures may have changed."""
+    return AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def cached_dashboard_data(filters: DashboardFilters, assumptions: Assumptions, *,
+                          today: date) -> DashboardData:  # fmt: skip
+    """Return ``dashboard_data``, from the cache while nothing was written since it was
+    computed (the key holds the filters, assumptions, day and ``data_version``); managers
+    reloading or flipping between periods do not recompute the whole book each time. The
+    expiry bounds the age of figures that writes outside the services could leave behind."""
+    key = (
+        "dashboard:"
+        + hashlib.sha256(
+            repr((filters, assumptions.to_session(), today, data_version())).encode()
+        ).hexdigest()
+    )
+    data = cache.get(key)
+    if data is None:
+        data = dashboard_data(filters, assumptions, today=today)
+        cache.set(key, data, CACHE_SECONDS)
+    return data
+
+
 # ------------------------------------------------------------------------- drill-downs
 
 
@@ -222,7 +253,7 @@ def drill_receivables(filters: DashboardFilters, key: str, *,
     if kind == "bucket" and arg in coll.bucket_cutoffs(today):
         rows = coll.overdue_rows(filters, today).filter(coll.bucket_q(arg, today))
     elif kind == "debtor" and arg.isdigit():
-        rows = coll.overdue_rows(filters, today).filter(receivable__debtor_id=int(arg))
+        rows = coll.overdue_rows(filters, today).filter(debtor_id=int(arg))
     elif kind == "delayed":
         holidays = HolidayWindow(period.start - timedelta(days=1), max(today, period.end)).days
         rows = coll._with_lateness(coll.segment_collections(filters), today, holidays).filter(

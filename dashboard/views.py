@@ -33,7 +33,12 @@ from .definitions import KPI_DEFINITIONS
 from .export import dashboard_workbook
 from .filters import GROUP_BY_CHOICES, DashboardFilterForm, DashboardFilters
 from .kpis.segments import amount_paid_out
-from .selectors import dashboard_data, drill_deals, drill_receivables, is_receivable_drill
+from .selectors import (
+    cached_dashboard_data,
+    drill_deals,
+    drill_receivables,
+    is_receivable_drill,
+)
 
 PERMISSION = "accounts.view_kpi_dashboard"
 SESSION_KEY = "dashboard_assumptions"
@@ -103,7 +108,7 @@ def _show(code: str, value: Any) -> str:
         percent = (Decimal(value) * 100).quantize(Decimal("0.1"))
         return f"{percent}%"
     if code in DAY_CODES:
-        return _("%(days)s days") % {"days": Decimal(value).quantize(Decimal("0.1"))}
+        return _("%(days)s business days") % {"days": Decimal(value).quantize(Decimal("0.1"))}
     if code in YEN_CODES:
         return f"¥{int(value):,}"
     return str(value)
@@ -201,7 +206,7 @@ def dashboard_view(request, assumptions_form: AssumptionsForm | None = None):
     form, filters = _filters(request)
     stored_form, assumptions, customised = _assumptions(request)
     today = as_of()
-    data = dashboard_data(filters, assumptions, today=today)
+    data = cached_dashboard_data(filters, assumptions, today=today)
     if data.bottleneck:
         for deal in data.bottleneck.deals:
             deal.days_in_stage = stalled_days(deal, today)
@@ -363,7 +368,7 @@ def export_view(request):
     """Download the dashboard's tables as an Excel workbook (one sheet per panel)."""
     _form, filters = _filters(request)
     _stored, assumptions, _customised = _assumptions(request)
-    data = dashboard_data(filters, assumptions, today=as_of())
+    data = cached_dashboard_data(filters, assumptions, today=as_of())
     content = dashboard_workbook(data)
     audit_log(actor=request.user, action="dashboard.exported",
               data={"filters": filters.query_string()})  # fmt: skip

@@ -178,6 +178,8 @@ class Deal(FSMModelMixin, models.Model):
             models.Index(fields=["stage", "stage_entered_at"]),
             models.Index(fields=["owner", "stage"]),
             models.Index(fields=["expected_payment_date"]),
+            models.Index(fields=["executed_on"]),
+            models.Index(fields=["created_at"]),
             models.Index(fields=["next_action_owner", "next_action_due"]),
         ]
 
@@ -289,7 +291,12 @@ class StageChange(models.Model):
         ordering = ["at", "pk"]
         verbose_name = _("stage change")
         verbose_name_plural = _("stage changes")
-        indexes = [models.Index(fields=["from_stage", "at"])]
+        indexes = [
+            models.Index(fields=["from_stage", "at"]),
+            # The dashboard: moves into a stage within a period, and a deal's own moves.
+            models.Index(fields=["to_stage", "at"]),
+            models.Index(fields=["deal", "to_stage", "at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.deal_id}: {self.from_stage} → {self.to_stage}"

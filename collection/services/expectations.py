@@ -27,6 +27,7 @@ def open_expectations(deal: Deal) -> list[ExpectedCollection]:
                 receivable=r,
                 deal=deal,
                 payer_id=payer_of(deal, r),
+                debtor_id=r.debtor_id,
                 due_date=next_business_day(r.due_date),
                 expected_amount=r.face_amount,
             )

@@ -84,7 +84,19 @@ TEMPLATES = [
 ]
 
 # SQLite is the embedded default for a first run; PostgreSQL whenever DATABASE_URL is set.
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+
+
+def without_jit(db: dict) -> dict:
+    """Turn PostgreSQL's JIT off: it compiled the dashboard's aggregates for longer than they
+    ran (470 ms of 960 ms measured at 100k deals); this application's queries are short."""
+    if "postgresql" in db["ENGINE"]:
+        db.setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    return db
+
+
+DATABASES = {
+    "default": without_jit(env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))
+}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -171,6 +183,15 @@ STORAGES = {
 }
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+
+# Cache (the KPI dashboard's figures, keyed by the audit log's newest event): Redis when
+# REDIS_URL is set, shared by every worker; otherwise each process keeps its own.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": env("REDIS_URL")}
+    if env("REDIS_URL", default="")
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}  # fmt: skip
 
 # Celery: Redis broker when REDIS_URL is set, otherwise tasks run eagerly in-process.
 REDIS_URL = env("REDIS_URL", default="")

@@ -1,13 +1,13 @@
 """Production: everything from the environment, secure cookies, HSTS, 2FA on, no demo users."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, without_jit
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
-DATABASES = {"default": env.db("DATABASE_URL")}
+DATABASES = {"default": without_jit(env.db("DATABASE_URL"))}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 
 OTP_REQUIRED = env.bool("OTP_REQUIRED", default=True)

@@ -4,12 +4,17 @@ Celery runs eagerly here; the integration tests point the app at Redis themselve
 """
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, env
+from .base import BASE_DIR, env, without_jit
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key"
 ALLOWED_HOSTS = ["*"]
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'test.sqlite3'}")}
+DATABASES = {
+    "default": without_jit(env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'test.sqlite3'}"))
+}
+# Tests build and roll back many small books: no figures carried from one to the next
+# (tests/dashboard/test_cache.py turns a real cache on for itself).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_URL = "memory://"

@@ -18,7 +18,7 @@ from ..assumptions import Assumptions
 from ..filters import DashboardFilterForm
 from ..selectors import (
     DrillError,
-    dashboard_data,
+    cached_dashboard_data,
     drill_deals,
     drill_receivables,
     is_receivable_drill,
@@ -68,7 +68,7 @@ class DashboardView(APIView):
     @extend_schema(parameters=FILTER_PARAMETERS, responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
         filters, today = _filters(request)
-        return Response(dashboard_json(dashboard_data(filters, _assumptions(request),
+        return Response(dashboard_json(cached_dashboard_data(filters, _assumptions(request),
                                                       today=today)))  # fmt: skip
 
 

@@ -4,10 +4,12 @@ twelve-month trend, overdue buckets, the riskiest debtors and the expected loss.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     BigIntegerField,
     Case,
@@ -182,7 +184,7 @@ def bucket_q(code: str, today: date) -> Q:
 
 def delay_risk(filters: DashboardFilters, *, today: date) -> DelayRisk:
     """Return overdue collections by bucket and the debtors with the largest overdue amount
-    or a red debtor-limit utilisation (three queries)."""
+    or a red debtor-limit utilisation (four queries)."""
     overdue = overdue_rows(filters, today)
     aggregates: dict[str, Any] = {}
     for i, b in enumerate(BUCKETS):
@@ -194,56 +196,15 @@ def delay_risk(filters: DashboardFilters, *, today: date) -> DelayRisk:
         BucketRow(b.code, str(b.label), row[f"n{i}"], int(row[f"s{i}"] or 0), f"bucket:{b.code}")
         for i, b in enumerate(BUCKETS)
     ]
-    top = list(
-        overdue.values("receivable__debtor_id")
-        .annotate(amount=Sum(outstanding_expression()))
-        .order_by("-amount", "receivable__debtor_id")[:TOP_DEBTORS]
+    red = _red_debtors(filters)
+    overdue_by = _overdue_of_top_and(overdue, red)
+    parties = _debtor_credit(set(overdue_by) | set(red)).values(
+        "pk", "name", "debtor_limit", "debtor_exposure", "suspended"
     )
-    top_ids = [r["receivable__debtor_id"] for r in top]
-    unpaid_debtors = (
-        segment_collections(filters)
-        .exclude(status__in=SETTLED_STATUSES)
-        .filter(expected_amount__gt=F("paid_amount") + F("fee_amount"))
-        .values("receivable__debtor_id")
-    )
-    live = [LimitStatus.ACTIVE, LimitStatus.SUSPENDED]
-    limit = Subquery(
-        CreditLimit.objects.filter(counterparty=OuterRef("pk"), kind=LimitKind.DEBTOR,
-                                   status__in=live).values("amount")[:1],
-        output_field=BigIntegerField(),
-    )  # fmt: skip
-    suspended = Exists(
-        CreditLimit.objects.filter(counterparty=OuterRef("pk"), kind=LimitKind.DEBTOR,
-                                   status=LimitStatus.SUSPENDED)
-    )  # fmt: skip
-    overdue_sum = Subquery(
-        overdue.filter(receivable__debtor_id=OuterRef("pk"))
-        .values("receivable__debtor_id")
-        .annotate(s=Sum(outstanding_expression()))
-        .values("s"),
-        output_field=BigIntegerField(),
-    )
-    parties = list(
-        Customer.objects.annotate(
-            debtor_limit=limit,
-            debtor_exposure=Coalesce(
-                F("exposure__debtor_reserved") + F("exposure__debtor_consumed"), 0
-            ),
-            suspended=suspended,
-        )
-        .filter(
-            Q(pk__in=top_ids)
-            | (
-                Q(pk__in=unpaid_debtors)
-                & (Q(suspended=True) | Q(debtor_limit__lt=F("debtor_exposure")))
-            )
-        )
-        .annotate(overdue_amount=Coalesce(overdue_sum, 0))
-        .order_by("-overdue_amount", "pk")
-        .values("pk", "name", "debtor_limit", "debtor_exposure", "suspended", "overdue_amount")[
-            : TOP_DEBTORS * 2
-        ]
-    )
+    parties = sorted(
+        ({**p, "overdue_amount": overdue_by.get(p["pk"], 0)} for p in parties),
+        key=lambda p: (-p["overdue_amount"], p["pk"]),
+    )[: TOP_DEBTORS * 2]
     debtors = []
     for p in parties:
         limit_amount = p["debtor_limit"]
@@ -261,6 +222,57 @@ def delay_risk(filters: DashboardFilters, *, today: date) -> DelayRisk:
             exposure=int(p["debtor_exposure"] or 0),
         ))  # fmt: skip
     return DelayRisk(buckets=buckets, debtors=debtors)
+
+
+def _debtor_credit(ids: Iterable[int] | None = None) -> QuerySet[Customer]:
+    """Customers with their live debtor limit, debtor exposure and whether it is suspended."""
+    live = [LimitStatus.ACTIVE, LimitStatus.SUSPENDED]
+    limit = Subquery(
+        CreditLimit.objects.filter(counterparty=OuterRef("pk"), kind=LimitKind.DEBTOR,
+                                   status__in=live).values("amount")[:1],
+        output_field=BigIntegerField(),
+    )  # fmt: skip
+    suspended = Exists(
+        CreditLimit.objects.filter(counterparty=OuterRef("pk"), kind=LimitKind.DEBTOR,
+                                   status=LimitStatus.SUSPENDED)
+    )  # fmt: skip
+    rows = Customer.objects.all() if ids is None else Customer.objects.filter(pk__in=ids)
+    return rows.annotate(
+        debtor_limit=limit,
+        debtor_exposure=Coalesce(
+            F("exposure__debtor_reserved") + F("exposure__debtor_consumed"), 0
+        ),
+        suspended=suspended,
+    )
+
+
+def _red_debtors(filters: DashboardFilters) -> list[int]:
+    """Return debtors whose limit is suspended or exceeded (red), with money still to come
+    from the segment (any red debtor has some when the segment is the whole book)."""
+    red = _debtor_credit(
+        CreditLimit.objects.filter(kind=LimitKind.DEBTOR).values("counterparty_id")
+    ).filter(Q(suspended=True) | Q(debtor_limit__lt=F("debtor_exposure")))
+    if filters.has_segment:
+        red = red.filter(Exists(unpaid_rows(filters).filter(debtor_id=OuterRef("pk"))))
+    return list(red.values_list("pk", flat=True))
+
+
+def _overdue_of_top_and(overdue: QuerySet, also: list[int]) -> dict[int, int]:
+    """Return the overdue amount of the ``TOP_DEBTORS`` debtors owing most and of ``also``:
+    one grouped pass over the overdue collections, ranked with a window function."""
+    grouped = overdue.values("debtor_id").annotate(amount=Sum(outstanding_expression())).order_by()
+    inner, params = grouped.query.sql_with_params()
+    extra = ""
+    if also:
+        extra = " OR debtor IN (" + ", ".join(["%s"] * len(also)) + ")"
+    sql = (
+        "SELECT debtor, amount FROM (SELECT g.debtor_id AS debtor, g.amount,"
+        " ROW_NUMBER() OVER (ORDER BY g.amount DESC, g.debtor_id) AS place"
+        f" FROM ({inner}) AS g) AS ranked WHERE place <= %s{extra}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, TOP_DEBTORS, *also])
+        return {debtor: int(amount or 0) for debtor, amount in cursor.fetchall()}
 
 
 def _grade_of(outer: str) -> Subquery:
@@ -281,21 +293,31 @@ def unpaid_rows(filters: DashboardFilters) -> QuerySet[ExpectedCollection]:
     )
 
 
+def _unpaid_by_grade(filters: DashboardFilters) -> dict[str, int]:
+    """Return the money still to come by the debtor's current grade ("" unrated): summed per
+    debtor first, then each debtor's grade looked up once (not once per receivable)."""
+    per_debtor, params = (
+        unpaid_rows(filters)
+        .values("debtor_id")
+        .annotate(total=Sum(outstanding_expression()))
+        .order_by()
+        .query.sql_with_params()
+    )
+    rating = Rating._meta.db_table
+    sql = (
+        f"SELECT (SELECT r.grade FROM {rating} r WHERE r.counterparty_id = g.debtor_id"
+        f" ORDER BY r.rated_at DESC, r.id DESC LIMIT 1) AS grade, SUM(g.total)"
+        f" FROM ({per_debtor}) AS g GROUP BY 1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {grade or "": int(total or 0) for grade, total in cursor.fetchall()}
+
+
 def expected_loss(filters: DashboardFilters, assumptions: Assumptions) -> ExpectedLoss:
     """Return outstanding exposure × PD × LGD by the debtor's current rating: the unpaid
-    amounts are summed per debtor in SQL, then per rating (one query)."""
-    # One row per debtor (grouped in SQL, its current grade looked up once per group), then
-    # rolled up by grade: the groups are bounded by the debtors, not the receivables.
-    exposures: dict[str, int] = {}
-    per_debtor = (
-        unpaid_rows(filters)
-        .values("receivable__debtor_id")
-        .annotate(total=Sum(outstanding_expression()))
-        .annotate(grade=_grade_of("receivable__debtor_id"))
-        .order_by()
-    )
-    for r in per_debtor.values_list("grade", "total"):
-        exposures[r[0] or ""] = exposures.get(r[0] or "", 0) + int(r[1] or 0)
+    amounts are summed per debtor, then per current rating, in one query."""
+    exposures = _unpaid_by_grade(filters)
     rows = []
     for grade in [*Grade.values, ""]:
         exposure = exposures.get(grade, 0)

@@ -10,15 +10,21 @@ from typing import Any
 
 from django.db.models import (
     Avg,
+    Case,
     Count,
     Exists,
     F,
+    IntegerField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
+    Value,
+    When,
 )
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 
 from core.money import apply_rate
 from deals.choices import OPEN_STAGES, PIPELINE, Stage, next_stage
@@ -56,24 +62,40 @@ def deal_totals(filters: DashboardFilters, holidays: list[date]) -> dict[str, di
     """Return, for the period ("cur") and the one before ("prev"): executed count, amount,
     fees, summed lead time, new, quoted, won and lost deals — one aggregate query."""
     periods = {"cur": filters.period, "prev": filters.period.previous()}
-    lead = business_days_between_sql(TruncDate("created_at"), F("executed_on"), holidays)
+    lead = Case(
+        When(executed_on__isnull=False,
+             then=business_days_between_sql(TruncDate("created_at"), F("executed_on"), holidays)),
+        default=None, output_field=IntegerField(),
+    )  # fmt: skip
+    # Each period's first-quoted set is computed once, as a column of an inner query (the
+    # DISTINCT makes Django aggregate over it); as FILTERs it was re-run for every figure.
+    flags: dict[str, Any] = {}
     aggregates: dict[str, Any] = {}
     scope = Q()
     for key, period in periods.items():
         executed = executed_in(period)
-        quoted = Q(pk__in=first_quoted_in(period))
+        flags[f"{key}_q"] = Case(When(pk__in=first_quoted_in(period), then=Value(1)),
+                                 default=Value(0), output_field=IntegerField())  # fmt: skip
+        quoted = Q(**{f"{key}_q": 1})
         aggregates |= {
             f"{key}_executed": Count("pk", filter=executed),
-            f"{key}_amount": Sum(amount_paid_out(), filter=executed),
+            f"{key}_amount": Sum("paid_out", filter=executed),
             f"{key}_fee": Sum("fee", filter=executed),
-            f"{key}_lead": Avg(lead, filter=executed),
+            f"{key}_lead": Avg("lead", filter=executed),
             f"{key}_new": Count("pk", filter=created_in(period)),
             f"{key}_quoted": Count("pk", filter=quoted),
             f"{key}_won": Count("pk", filter=quoted & Q(executed_on__isnull=False)),
             f"{key}_lost": Count("pk", filter=quoted & Q(stage=Stage.LOST)),
         }
-        scope |= executed | quoted | created_in(period)
-    row = segment_deals(filters).filter(scope).aggregate(**aggregates)
+        scope |= executed | Q(pk__in=first_quoted_in(period)) | created_in(period)
+    row = (
+        segment_deals(filters)
+        .filter(scope)
+        .annotate(lead=lead, paid_out=amount_paid_out(), **flags)
+        .values("pk", "executed_on", "created_at", "stage", "fee", "lead", "paid_out", *flags)
+        .distinct()
+        .aggregate(**aggregates)
+    )
     result = {}
     for key in periods:
         executed = row[f"{key}_executed"]
@@ -153,24 +175,47 @@ def reached(stage: str) -> Exists | Q:
     return Exists(StageChange.objects.filter(deal=OuterRef("pk"), to_stage=stage))
 
 
+def furthest_stage() -> Coalesce:
+    """SQL for the furthest pipeline stage a deal reached (its index in PIPELINE): the
+    pipeline only moves one stage on at a time, so a deal reached every stage up to it."""
+    order = Case(
+        *[When(to_stage=stage.value, then=Value(i)) for i, stage in enumerate(PIPELINE)],
+        default=None, output_field=IntegerField(),
+    )  # fmt: skip
+    furthest = (
+        StageChange.objects.filter(deal=OuterRef("pk"))
+        .values("deal")
+        .annotate(m=Max(order))
+        .values("m")
+    )
+    return Coalesce(Subquery(furthest, output_field=IntegerField()), Value(0))
+
+
 def funnel_rows(filters: DashboardFilters) -> list[StageRow]:
     """Return, of the deals first contacted in the period, how many reached each pipeline
-    stage so far and their face value (one query: one EXISTS per stage)."""
-    aggregates: dict[str, Any] = {}
-    for i, stage in enumerate(PIPELINE):
-        condition = reached(stage)
-        aggregates[f"n{i}"] = Count("pk", filter=condition) if condition else Count("pk")
-        aggregates[f"a{i}"] = (
-            Sum("face_value", filter=condition) if condition else Sum("face_value")
-        )
-    row = segment_deals(filters).filter(created_in(filters.period)).aggregate(**aggregates)
+    stage so far and their face value (one query grouped by the furthest stage reached;
+    a stage's figure is the sum over that stage and every one after it)."""
+    by_furthest = {
+        r["furthest"]: r
+        for r in segment_deals(filters)
+        .filter(created_in(filters.period))
+        .annotate(furthest=furthest_stage())
+        .values("furthest")
+        .annotate(n=Count("pk"), amount=Sum("face_value"))
+        .order_by()
+    }
+    counts, amounts = [0] * len(PIPELINE), [0] * len(PIPELINE)
+    for i in reversed(range(len(PIPELINE))):
+        row = by_furthest.get(i, {})
+        after = i + 1 < len(PIPELINE)
+        counts[i] = row.get("n", 0) + (counts[i + 1] if after else 0)
+        amounts[i] = int(row.get("amount") or 0) + (amounts[i + 1] if after else 0)
     rows = []
     for i, stage in enumerate(PIPELINE):
-        n = row[f"n{i}"]
-        following = row.get(f"n{i + 1}") if i + 1 < len(PIPELINE) else None
+        following = counts[i + 1] if i + 1 < len(PIPELINE) else None
         rows.append(StageRow(
-            stage=stage.value, label=str(stage.label), count=n, amount=int(row[f"a{i}"] or 0),
-            stalled=0, conversion=ratio(following, n) if following is not None else None,
+            stage=stage.value, label=str(stage.label), count=counts[i], amount=amounts[i],
+            stalled=0, conversion=ratio(following, counts[i]) if following is not None else None,
             avg_days=None, drill=f"reached:{stage.value}",
         ))  # fmt: skip
     return rows

@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import (
     Case,
     CharField,
+    Exists,
     Expression,
     F,
     OuterRef,
@@ -124,17 +125,15 @@ def executed_in(period: Period | tuple[date, date], prefix: str = "") -> Q:
 
 
 def first_quoted_in(period: Period) -> QuerySet:
-    """Return ids of deals first quoted in ``period`` (their earliest move to quoted)."""
-    from django.db.models import Min
-
+    """Return ids of deals first quoted in ``period``: a move to quoted in it and none
+    before (an index range and an anti-join, not a MIN over every deal's history)."""
     from deals.models import StageChange
 
     low, high = datetime_range(period.start, period.end)
+    earlier = StageChange.objects.filter(deal=OuterRef("deal_id"), to_stage="quoted", at__lt=low)
     return (
-        StageChange.objects.filter(to_stage="quoted")
-        .values("deal_id")
-        .annotate(first=Min("at"))
-        .filter(first__gte=low, first__lt=high)
+        StageChange.objects.filter(to_stage="quoted", at__gte=low, at__lt=high)
+        .filter(~Exists(earlier))
         .values("deal_id")
     )
 

@@ -4,19 +4,18 @@ between PostgreSQL and SQLite, and the period bounds of datetime columns.
 A count of business days between two dates is ``B(end) - B(start)`` where ``B(x)`` is the
 number of bank business days from a fixed Sunday up to ``x``: weekdays by arithmetic on the
 day number, minus the closed weekdays (holidays, year-end closure) up to ``x`` — read from
-``core.calendar.bank_holidays`` and compared as a binary search of nested ``CASE``s, so a
-row costs a handful of comparisons whatever the span. This equals
+``core.calendar.bank_holidays`` and passed as one array parameter (a nested ``CASE`` per
+holiday cost more to compile than the query took to run). This equals
 ``core.calendar.business_days_between(start, end)`` for any ``start`` not before the
 holiday list's first day.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import (
-    Case,
-    DateField,
     DateTimeField,
     Expression,
     ExpressionWrapper,
@@ -24,10 +23,8 @@ from django.db.models import (
     Func,
     IntegerField,
     Value,
-    When,
 )
 from django.db.models.functions import Least, Mod
-from django.db.models.lookups import LessThan
 from django.utils import timezone
 
 from core.calendar import bank_holidays
@@ -69,22 +66,27 @@ def _as_expression(value: Expression | str) -> Expression:
     return F(value) if isinstance(value, str) else value
 
 
-def _closed_upto(x: Expression, holidays: list[date]) -> Expression:
-    """Return SQL for how many of the sorted ``holidays`` fall on or before ``x``."""
+class ClosedUpTo(Func):
+    """How many of the sorted ``holidays`` fall on or before a date expression, passed as one
+    array parameter: PostgreSQL's ``width_bucket`` binary-searches it in C; SQLite (the small
+    embedded demo) scans it with ``json_each``."""
 
-    def search(low: int, high: int) -> Expression:
-        # Answer is in [low, high]: the number of holidays <= x.
-        if low == high:
-            return Value(low, output_field=IntegerField())
-        middle = (low + high + 1) // 2  # is holidays[middle - 1] <= x ?
-        pivot = Value(holidays[middle - 1], output_field=DateField())
-        return Case(
-            When(LessThan(x, pivot), then=search(low, middle - 1)),
-            default=search(middle, high),
-            output_field=IntegerField(),
-        )
+    output_field = IntegerField()
 
-    return search(0, len(holidays))
+    def __init__(self, expression: Expression, holidays: list[date]) -> None:
+        super().__init__(expression)
+        self.holidays = list(holidays)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        if not self.holidays:
+            return "0", []
+        return f"width_bucket({sql}, %s::date[])", [*params, sorted(self.holidays)]
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        days = json.dumps([day.isoformat() for day in sorted(self.holidays)])
+        return f"(SELECT COUNT(*) FROM json_each(%s) WHERE value <= {sql})", [days, *params]
 
 
 def business_day_number(value: Expression | str, holidays: list[date]) -> Expression:
@@ -95,7 +97,7 @@ def business_day_number(value: Expression | str, holidays: list[date]) -> Expres
     weeks = ExpressionWrapper(n / Value(7), output_field=integer)
     rest = Least(Mod(n, Value(7), output_field=integer), Value(5), output_field=integer)
     return ExpressionWrapper(
-        Value(5) * weeks + rest - _closed_upto(x, holidays), output_field=integer
+        Value(5) * weeks + rest - ClosedUpTo(x, holidays), output_field=integer
     )
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from collection.models import ExpectedCollection, RepurchaseRequest
 from deals.models import StageChange
-from tests.factories import ReceivableFactory
+from tests.factories import CustomerFactory, ReceivableFactory
 
 
 def at(d: date, hour: int = 10) -> datetime:
@@ -43,9 +43,9 @@ class ExpectedCollectionFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = ExpectedCollection
-        exclude = ("debtor", "issued")
+        exclude = ("issued",)
 
-    debtor = None
+    debtor = factory.SubFactory(CustomerFactory, is_client=False, is_debtor=True)
     issued = date(2026, 1, 5)
     receivable = factory.LazyAttribute(
         lambda o: ReceivableFactory(deal=o.deal, debtor=o.debtor, face_amount=o.expected_amount,
