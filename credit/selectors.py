@@ -10,6 +10,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import (
     Case,
+    CharField,
     Exists,
     ExpressionWrapper,
     F,
@@ -45,17 +46,19 @@ def active_rate_policy() -> RatePolicy:
     return active_policy().as_policy()
 
 
-def _grade_subquery(outer: str = "pk") -> Subquery:
+def grade_subquery(outer: str = "pk") -> Subquery:
+    """SQL for the current grade (the latest rating) of the party at ``outer``."""
     return Subquery(
         Rating.objects.filter(counterparty=OuterRef(outer))
         .order_by("-rated_at", "-pk")
-        .values("grade")[:1]
+        .values("grade")[:1],
+        output_field=CharField(),
     )
 
 
 def current_grades(counterparty_ids: list[int]) -> dict[int, str]:
     """Return ``{customer id: current grade}`` for the ids that have a rating (one query)."""
-    rows = Customer.objects.filter(pk__in=counterparty_ids).annotate(grade=_grade_subquery())
+    rows = Customer.objects.filter(pk__in=counterparty_ids).annotate(grade=grade_subquery())
     return {pk: grade for pk, grade in rows.values_list("pk", "grade") if grade}
 
 
@@ -364,7 +367,7 @@ def counterparty_list(*, filters: dict | None = None) -> QuerySet[Customer]:
             client_exposure=client_total,
             debtor_exposure=debtor_total,
             worst_delay=Coalesce(F("exposure__worst_delay_days"), 0),
-            grade=_grade_subquery(),
+            grade=grade_subquery(),
             suspended=Subquery(
                 CreditLimit.objects.filter(
                     counterparty=OuterRef("pk"), status=LimitStatus.SUSPENDED

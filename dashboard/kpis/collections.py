@@ -13,7 +13,6 @@ from django.db import connection
 from django.db.models import (
     BigIntegerField,
     Case,
-    CharField,
     Count,
     DateField,
     Exists,
@@ -273,15 +272,6 @@ def _overdue_of_top_and(overdue: QuerySet, also: list[int]) -> dict[int, int]:
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, TOP_DEBTORS, *also])
         return {debtor: int(amount or 0) for debtor, amount in cursor.fetchall()}
-
-
-def _grade_of(outer: str) -> Subquery:
-    return Subquery(
-        Rating.objects.filter(counterparty=OuterRef(outer))
-        .order_by("-rated_at", "-pk")
-        .values("grade")[:1],
-        output_field=CharField(),
-    )
 
 
 def unpaid_rows(filters: DashboardFilters) -> QuerySet[ExpectedCollection]:

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from collection.models import ExpectedCollection
 from credit.choices import Grade, Scheme
-from credit.models import Rating
+from credit.selectors import grade_subquery
 from customers.choices import Industry
 from customers.models import Customer
 from deals.choices import Channel
@@ -39,19 +39,10 @@ def amount_paid_out() -> Expression:
     return Coalesce(F("executed_amount"), F("upfront_payment"))
 
 
-def _grade_of(outer: str) -> Subquery:
-    return Subquery(
-        Rating.objects.filter(counterparty=OuterRef(outer))
-        .order_by("-rated_at", "-pk")
-        .values("grade")[:1],
-        output_field=CharField(),
-    )
-
-
 def rated_debtor_deals(grade: str) -> QuerySet:
     """Return ids of deals with a receivable owed by a debtor currently rated ``grade``
     (the deal list's own debtor-rating filter)."""
-    graded = Customer.objects.annotate(current=_grade_of("pk")).filter(current=grade)
+    graded = Customer.objects.annotate(current=grade_subquery("pk")).filter(current=grade)
     return Receivable.objects.filter(debtor__in=graded.values("pk")).values("deal_id")
 
 
@@ -59,7 +50,7 @@ def worst_debtor_grade() -> Subquery:
     """SQL for the worst current rating among a deal's debtors (E is the worst)."""
     return Subquery(
         Receivable.objects.filter(deal=OuterRef("pk"))
-        .annotate(g=_grade_of("debtor_id"))
+        .annotate(g=grade_subquery("debtor_id"))
         .exclude(g=None)
         .order_by("-g")
         .values("g")[:1],
