@@ -23,20 +23,23 @@ def setup_django() -> None:
 
 
 @contextmanager
-def scratch_database() -> Iterator[None]:
-    """Create a fresh test database, migrated, and drop it afterwards."""
+def scratch_database(tag: str = "") -> Iterator[str]:
+    """Create a fresh test database, migrated, and drop it afterwards; yield its name.
+
+    The name is the benchmark's own (``bench_<tag>_…``), so a test run or another benchmark
+    on the same server never drops it mid-run."""
     from django.db import connection
 
     old_name = connection.settings_dict["NAME"]
-    # A name of its own, so a test run on the same server never drops it mid-benchmark.
+    prefix = f"bench_{tag}" if tag else "bench"
     if connection.vendor == "sqlite":
-        bench_name = str(Path(old_name).with_name("bench.sqlite3"))
+        bench_name = str(Path(old_name).with_name(f"{prefix}.sqlite3"))
     else:
-        bench_name = f"bench_{old_name}"
+        bench_name = f"{prefix}_{old_name}"
     connection.settings_dict.setdefault("TEST", {})["NAME"] = bench_name
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     try:
-        yield
+        yield bench_name
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

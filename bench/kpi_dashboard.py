@@ -26,11 +26,8 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
-from harness import setup_django
+from harness import scratch_database, setup_django
 from pipeline import HEADER, Call, Result, measure, seed, vacuum_analyze
 
 TARGET_P95_MS = 500.0
@@ -41,24 +38,6 @@ PAGES = (
     ("json    /api/dashboard/", "/api/dashboard/", False),
     ("json    quarter by channel", "/api/dashboard/?period=quarter&group_by=channel", False),
 )
-
-
-@contextmanager
-def scratch_database() -> Iterator[str]:
-    """A fresh migrated database named for this benchmark, dropped afterwards."""
-    from django.db import connection
-
-    old_name = connection.settings_dict["NAME"]
-    if connection.vendor == "sqlite":
-        name = str(Path(old_name).with_name("bench_dashboard.sqlite3"))
-    else:
-        name = f"bench_dashboard_{old_name}"
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = name
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    try:
-        yield name
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 COLLECTIONS_SQL = """
@@ -104,7 +83,7 @@ def run_round(args, deals: int) -> dict[str, Result]:
 
     from accounts.models import User
 
-    with scratch_database() as name:
+    with scratch_database("dashboard") as name:
         print(f"\n## {deals:,} deals × {args.receivables_per_deal} receivables ({name})")
         seeded_s = seed(args, deals)
         collections, collections_s = seed_collections()

@@ -32,37 +32,16 @@ import os
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from harness import percentiles, setup_django
+from harness import percentiles, scratch_database, setup_django
 
 TARGET_P95_MS = 300.0
 EXPLAIN_LINES = 40
 LIST = "/deals/list/"
 OPEN_FOR_TRANSITION = ("lead", "documents", "screening", "underwriting", "quoted", "approval",
                        "contracted")  # fmt: skip
-
-
-@contextmanager
-def scratch_database() -> Iterator[str]:
-    """A fresh migrated database named for this benchmark, dropped afterwards (a name of its
-    own, so other benchmarks or test runs on the same server are never clobbered)."""
-    from django.db import connection
-
-    old_name = connection.settings_dict["NAME"]
-    if connection.vendor == "sqlite":
-        name = str(Path(old_name).with_name("bench_pipeline.sqlite3"))
-    else:
-        name = f"bench_pipeline_{old_name}"
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = name
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    try:
-        yield name
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 @dataclass
@@ -229,7 +208,7 @@ def run_round(args, deals: int, rng: random.Random) -> dict[str, object]:
     from deals.choices import Stage
     from deals.models import Deal
 
-    with scratch_database() as name:
+    with scratch_database("pipeline") as name:
         print(f"\n## {deals:,} deals × {args.receivables_per_deal} receivables ({name})")
         seeded_s = seed(args, deals)
         analyze_s = vacuum_analyze()

@@ -44,15 +44,13 @@ import os
 import random
 import time
 from collections import Counter, defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import jaconv
 from faker import Faker
-from harness import setup_django
+from harness import scratch_database, setup_django
 
 TARGET_SECONDS = 30.0
 TARGET_AUTO = 0.90
@@ -484,24 +482,6 @@ def statement_file(deposits: list[Deposit], year: int, month: int) -> bytes:
 # Database ------------------------------------------------------------------------------
 
 
-@contextmanager
-def scratch_database():
-    """A fresh migrated database of this benchmark's own, dropped afterwards."""
-    from django.db import connection
-
-    old_name = connection.settings_dict["NAME"]
-    if connection.vendor == "sqlite":
-        name = str(Path(old_name).with_name("bench_reconcile.sqlite3"))
-    else:
-        name = f"bench_reconcile_{old_name}"
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = name
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    try:
-        yield name
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-
-
 def load(world: World) -> tuple[list[int], list[int]]:
     """Write the register, deals, receivables, expectations and exposure; return the
     receivable id and the deal (a number) of each invoice."""
@@ -741,7 +721,7 @@ def main() -> None:
     world = World(args, rng, month)
     deposits = world.statement(args.entries)
     generated_s = time.perf_counter() - started
-    with scratch_database() as name:
+    with scratch_database("reconcile") as name:
         print(
             f"database: {connection.vendor} ({name}); load average {os.getloadavg()[0]:.2f} on "
             f"{os.cpu_count()} CPUs"

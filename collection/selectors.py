@@ -24,10 +24,13 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Trunc
+from django.db.models.functions import Coalesce, Trunc
 from django.db.models.query import ModelIterable
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+
+from core.calendar import bank_holidays
+from core.calendar_sql import business_day_number
 
 from .models import (
     Allocation,
@@ -56,11 +59,16 @@ def outstanding_expression() -> ExpressionWrapper:
     )
 
 
-def unpaid_collections() -> QuerySet[ExpectedCollection]:
-    """Return the expected collections with money still to come from the payer."""
-    return ExpectedCollection.objects.exclude(status__in=SETTLED_STATUSES).filter(
+def unpaid_q() -> Q:
+    """Condition for expected collections with money still to come from the payer."""
+    return ~Q(status__in=SETTLED_STATUSES) & Q(
         expected_amount__gt=F("paid_amount") + F("fee_amount")
     )
+
+
+def unpaid_collections() -> QuerySet[ExpectedCollection]:
+    """Return the expected collections with money still to come from the payer."""
+    return ExpectedCollection.objects.filter(unpaid_q())
 
 
 def _bucket_case(today: date) -> Case:
@@ -72,7 +80,8 @@ def _bucket_case(today: date) -> Case:
     return Case(*whens, default=Value(""), output_field=CharField())
 
 
-def _bucket_q(code: str, today: date) -> Q:
+def bucket_q(code: str, today: date) -> Q:
+    """Condition for collections due in the overdue bucket ``code`` as of ``today``."""
     start, end = bucket_cutoffs(today)[code]
     return Q(due_date__lt=end) & (Q(due_date__gte=start) if start else Q())
 
@@ -107,7 +116,7 @@ def overdue_list(today: date, bucket: str | None = None) -> QuerySet[ExpectedCol
         .order_by("due_date", "pk")
     )
     if bucket:
-        rows = rows.filter(_bucket_q(bucket, today))
+        rows = rows.filter(bucket_q(bucket, today))
     rows._iterable_class = _DaysOverdueIterable
     return rows
 
@@ -127,7 +136,7 @@ def bucket_totals(today: date) -> list[BucketTotal]:
     order (rows late by 0 business days are in none), from one query."""
     aggregates: dict[str, Any] = {}
     for i, b in enumerate(BUCKETS):
-        condition = _bucket_q(b.code, today)
+        condition = bucket_q(b.code, today)
         aggregates[f"n{i}"] = Count("pk", filter=condition)
         aggregates[f"s{i}"] = Sum(outstanding_expression(), filter=condition)
     row = unpaid_collections().filter(due_date__lt=today).aggregate(**aggregates)
@@ -211,36 +220,61 @@ class Lateness:
     days: int = 0  # business days late, summed over ``timed``
 
 
-def _lateness(start: date, end: date, today: date) -> Lateness:
-    """Count in one query grouped by (due date, paid date, status, repurchase settlement):
-    the groups are bounded by the days in the period, not by the number of rows."""
-    groups = (
-        ExpectedCollection.objects.filter(
-            due_date__gte=start, due_date__lte=end, due_date__lt=today
-        )
-        .values("due_date", "paid_on", "status", "repurchase__settled_on")
-        .annotate(n=Count("pk"))
-        .order_by()
+REPURCHASE_COUNTED = [RepurchaseStatus.OPEN, RepurchaseStatus.SETTLED]
+WRITTEN_OFF = Q(status=CollectionStatus.WRITTEN_OFF)
+# On rows annotated by ``with_lateness``: delayed (late or written off), and delayed with a
+# known end (the rows average days late are taken over).
+DELAYED = WRITTEN_OFF | Q(late__gt=0)
+TIMED = ~WRITTEN_OFF & Q(late__gt=0)
+
+
+def late_until(today: date) -> Case:
+    """SQL for the day a collection stopped being late: paid in full (``paid_on``), the
+    repurchase settled, or still running today."""
+    return Case(
+        When(status=CollectionStatus.PAID, then=Coalesce("paid_on", "due_date")),
+        When(status=CollectionStatus.REPURCHASED,
+             then=Coalesce("repurchase__settled_on", Value(today, output_field=DateField()))),
+        default=Value(today, output_field=DateField()),
+        output_field=DateField(),
+    )  # fmt: skip
+
+
+def with_lateness(rows: QuerySet, today: date, holidays: list[date]) -> QuerySet:
+    """Annotate ``late``: bank business days from the due date to ``late_until`` (0 or less
+    when paid on time). ``holidays`` must cover the due dates up to ``today``."""
+    return rows.annotate(
+        late=business_day_number(late_until(today), holidays)
+        - business_day_number(F("due_date"), holidays)
     )
-    due = delayed = timed = days = 0
-    for g in groups:
-        n = g["n"]
-        due += n
-        if g["status"] == CollectionStatus.WRITTEN_OFF:
-            delayed += n
-            continue
-        if g["status"] == CollectionStatus.PAID:
-            until = g["paid_on"] or g["due_date"]
-        elif g["status"] == CollectionStatus.REPURCHASED:
-            until = g["repurchase__settled_on"] or today
-        else:
-            until = today
-        late = days_overdue(g["due_date"], until)
-        if late:
-            delayed += n
-            timed += n
-            days += late * n
-    return Lateness(due=due, delayed=delayed, timed=timed, days=days)
+
+
+def due_between(start: date, end: date, today: date) -> Q:
+    """Collections due from ``start`` to ``end`` (inclusive) and already due before today."""
+    return Q(due_date__gte=start, due_date__lte=end, due_date__lt=today)
+
+
+def lateness_aggregates(due: Q, prefix: str = "") -> dict[str, Any]:
+    """Return the aggregates of ``Lateness`` (and repurchases) over the rows matching ``due``,
+    for a queryset annotated by ``with_lateness``."""
+    return {
+        f"{prefix}due": Count("pk", filter=due),
+        f"{prefix}delayed": Count("pk", filter=due & DELAYED),
+        f"{prefix}timed": Count("pk", filter=due & TIMED),
+        f"{prefix}days": Sum("late", filter=due & TIMED),
+        f"{prefix}repurchased": Count(
+            "pk", filter=due & Q(repurchase__status__in=REPURCHASE_COUNTED)
+        ),
+    }
+
+
+def _lateness(start: date, end: date, today: date) -> Lateness:
+    """Count the period's collections and how late they were, in one aggregate query."""
+    holidays = bank_holidays(start - timedelta(days=1), max(today, end))
+    rows = with_lateness(ExpectedCollection.objects.all(), today, holidays)
+    row = rows.filter(due_between(start, end, today)).aggregate(**lateness_aggregates(Q(), ""))
+    return Lateness(due=row["due"], delayed=row["delayed"], timed=row["timed"],
+                    days=int(row["days"] or 0))  # fmt: skip
 
 
 def _ratio(part: int, whole: int, places: str) -> Decimal:
@@ -275,14 +309,9 @@ def repurchase_rate(start: date, end: date, *, today: date | None = None) -> Dec
     to ``end`` (inclusive, due before ``today``) for which a repurchase was requested and
     not waived (open or settled)."""
     today = today or timezone.localdate()
-    row = ExpectedCollection.objects.filter(
-        due_date__gte=start, due_date__lte=end, due_date__lt=today
-    ).aggregate(
+    row = ExpectedCollection.objects.filter(due_between(start, end, today)).aggregate(
         due=Count("pk"),
-        repurchased=Count(
-            "pk",
-            filter=Q(repurchase__status__in=[RepurchaseStatus.OPEN, RepurchaseStatus.SETTLED]),
-        ),
+        repurchased=Count("pk", filter=Q(repurchase__status__in=REPURCHASE_COUNTED)),
     )
     return _ratio(row["repurchased"], row["due"], "0.0001")
 

@@ -112,17 +112,7 @@ class LimitCheck:
 
 def ancestor_ids(customer_id: int) -> list[int]:
     """Return the group parents of a customer, nearest first, in one recursive query."""
-    table = connection.ops.quote_name(Customer._meta.db_table)
-    sql = (
-        f"WITH RECURSIVE chain(id, parent_id, depth) AS ("
-        f" SELECT id, parent_id, 0 FROM {table} WHERE id = %s"
-        f" UNION ALL SELECT c.id, c.parent_id, chain.depth + 1 FROM {table} c"
-        f" JOIN chain ON c.id = chain.parent_id WHERE chain.depth < 20)"
-        f" SELECT id FROM chain WHERE depth > 0 ORDER BY depth"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [customer_id])
-        return [row[0] for row in cursor.fetchall()]
+    return ancestors_of([customer_id])[customer_id]
 
 
 def ancestors_of(customer_ids: Iterable[int]) -> dict[int, list[int]]:

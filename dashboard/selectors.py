@@ -16,7 +16,14 @@ from django.db.models import F, Min, Q, QuerySet
 from django.utils import timezone
 
 from collection.models import ExpectedCollection
-from collection.selectors import outstanding_expression
+from collection.overdue import bucket_cutoffs
+from collection.selectors import (
+    DELAYED,
+    REPURCHASE_COUNTED,
+    bucket_q,
+    outstanding_expression,
+    with_lateness,
+)
 from core.models import AuditEvent
 from deals.models import Deal
 
@@ -250,20 +257,20 @@ def drill_receivables(filters: DashboardFilters, key: str, *,
     ``outstanding_amount``."""
     kind, arg = _split(key)
     period = filters.period
-    if kind == "bucket" and arg in coll.bucket_cutoffs(today):
-        rows = coll.overdue_rows(filters, today).filter(coll.bucket_q(arg, today))
+    if kind == "bucket" and arg in bucket_cutoffs(today):
+        rows = coll.overdue_rows(filters, today).filter(bucket_q(arg, today))
     elif kind == "debtor" and arg.isdigit():
         rows = coll.overdue_rows(filters, today).filter(debtor_id=int(arg))
     elif kind == "delayed":
         holidays = HolidayWindow(period.start - timedelta(days=1), max(today, period.end)).days
-        rows = coll._with_lateness(coll.segment_collections(filters), today, holidays).filter(
-            coll.due_in(period, today) & coll.DELAYED
+        rows = with_lateness(coll.segment_collections(filters), today, holidays).filter(
+            coll.due_in(period, today) & DELAYED
         )
     elif kind == "due":
         rows = coll.segment_collections(filters).filter(coll.due_in(period, today))
     elif kind == "repurchased":
         rows = coll.segment_collections(filters).filter(
-            coll.due_in(period, today) & Q(repurchase__status__in=coll.REPURCHASED)
+            coll.due_in(period, today) & Q(repurchase__status__in=REPURCHASE_COUNTED)
         )
     elif kind == "exposure":
         rows = coll.unpaid_rows(filters)

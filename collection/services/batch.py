@@ -39,7 +39,7 @@ from ..models import (
     ReserveSettlement,
 )
 from .allocations import derive_status
-from .settlement import SETTLED, exposure_share
+from .settlement import SETTLED, exposure_share, reserve_to_return
 
 _EXPECTED_FIELDS = ["paid_amount", "fee_amount", "status", "paid_on"]
 
@@ -235,9 +235,11 @@ def _advance_deals(deals: dict[int, Deal], actor: Any, actor_label: str) -> int:
     )
     today = timezone.localdate()
     ReserveSettlement.objects.bulk_create(
-        [ReserveSettlement(deal_id=deal.pk, amount=max(deal.reserve - int(fees.get(deal.pk) or 0), 0),
-                           computed_on=today)
-         for deal in candidates],
+        [
+            ReserveSettlement(deal_id=deal.pk, computed_on=today,
+                              amount=reserve_to_return(deal, int(fees.get(deal.pk) or 0)))
+            for deal in candidates
+        ],
         ignore_conflicts=True,
     )  # fmt: skip
     closed = move_many([deal.pk for deal in candidates], to=Stage.CLOSED, actor=actor,

@@ -56,6 +56,11 @@ def release_receivable(
             continue  # less than the share remains for this debtor: release what is left
 
 
+def reserve_to_return(deal: Deal, fees: int) -> int:
+    """返還額: the deal's reserve less the bank fees its receivables absorbed."""
+    return max(deal.reserve - fees, 0)
+
+
 def advance_deal(deal: Deal, *, actor: Any, comment: str) -> None:
     """Move the deal to collecting, and close it with its reserve settlement (reserve less the
     bank fees absorbed) once nothing is left to collect."""
@@ -68,7 +73,7 @@ def advance_deal(deal: Deal, *, actor: Any, comment: str) -> None:
     fees = ExpectedCollection.objects.filter(deal=deal).aggregate(f=Sum("fee_amount"))["f"]
     ReserveSettlement.objects.get_or_create(
         deal=deal,
-        defaults={"amount": max(deal.reserve - int(fees or 0), 0),
+        defaults={"amount": reserve_to_return(deal, int(fees or 0)),
                   "computed_on": timezone.localdate()},
     )  # fmt: skip
     apply_transition(deal, to=Stage.CLOSED, actor=actor, comment=_("Fully collected"))

@@ -12,7 +12,6 @@ from typing import Any
 from django.db import connection
 from django.db.models import (
     BigIntegerField,
-    Case,
     Count,
     DateField,
     Exists,
@@ -22,15 +21,21 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
-    Value,
-    When,
 )
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils.translation import gettext as _
 
-from collection.models import CollectionStatus, ExpectedCollection, RepurchaseStatus
-from collection.overdue import BUCKETS, bucket_cutoffs
-from collection.selectors import SETTLED_STATUSES, outstanding_expression
+from collection.models import ExpectedCollection
+from collection.overdue import BUCKETS
+from collection.selectors import (
+    DELAYED,
+    bucket_q,
+    due_between,
+    lateness_aggregates,
+    outstanding_expression,
+    unpaid_q,
+    with_lateness,
+)
 from core.money import apply_rate
 from credit.calculations import utilization_percent, utilization_status
 from credit.choices import Grade, LimitKind, LimitStatus
@@ -41,7 +46,6 @@ from deals.models import Deal
 from ..assumptions import Assumptions
 from ..filters import DashboardFilters, Period
 from .segments import executed_in, segment_collections, segment_deals
-from .sql import business_day_number
 from .types import (
     BucketRow,
     DebtorRisk,
@@ -54,35 +58,10 @@ from .types import (
 
 ONE_PLACE = Decimal("0.1")
 TOP_DEBTORS = 10
-REPURCHASED = [RepurchaseStatus.OPEN, RepurchaseStatus.SETTLED]
-
-
-def _until(today: date) -> Case:
-    """SQL for the day a collection stopped being late (as ``collection.selectors``)."""
-    return Case(
-        When(status=CollectionStatus.PAID, then=Coalesce("paid_on", "due_date")),
-        When(status=CollectionStatus.REPURCHASED,
-             then=Coalesce("repurchase__settled_on", Value(today, output_field=DateField()))),
-        default=Value(today, output_field=DateField()),
-        output_field=DateField(),
-    )  # fmt: skip
-
-
-def _with_lateness(rows: QuerySet, today: date, holidays: list[date]) -> QuerySet:
-    """Annotate ``late``: bank business days from the due date to ``_until``."""
-    return rows.annotate(
-        late=business_day_number(_until(today), holidays)
-        - business_day_number(F("due_date"), holidays)
-    )
-
-
-WRITTEN_OFF = Q(status=CollectionStatus.WRITTEN_OFF)
-DELAYED = WRITTEN_OFF | Q(late__gt=0)
-TIMED = ~WRITTEN_OFF & Q(late__gt=0)
 
 
 def due_in(period: Period, today: date) -> Q:
-    return Q(due_date__gte=period.start, due_date__lte=period.end, due_date__lt=today)
+    return due_between(period.start, period.end, today)
 
 
 def delay_totals(filters: DashboardFilters, *, today: date,
@@ -90,19 +69,13 @@ def delay_totals(filters: DashboardFilters, *, today: date,
     """Return delay rate, average days late and repurchase rate for the period ("cur") and
     the one before ("prev"), in one aggregate query."""
     periods = {"cur": filters.period, "prev": filters.period.previous()}
-    rows = _with_lateness(segment_collections(filters), today, holidays)
+    rows = with_lateness(segment_collections(filters), today, holidays)
     aggregates: dict[str, Any] = {}
     scope = Q(pk__in=[])
     for key, period in periods.items():
         due = due_in(period, today)
         scope |= due
-        aggregates |= {
-            f"{key}_due": Count("pk", filter=due),
-            f"{key}_delayed": Count("pk", filter=due & DELAYED),
-            f"{key}_timed": Count("pk", filter=due & TIMED),
-            f"{key}_days": Sum("late", filter=due & TIMED),
-            f"{key}_repurchased": Count("pk", filter=due & Q(repurchase__status__in=REPURCHASED)),
-        }
+        aggregates |= lateness_aggregates(due, f"{key}_")
     row = rows.filter(scope).aggregate(**aggregates)
     zero_rate, zero_days = Decimal("0.0000"), Decimal("0.0")
     return {
@@ -134,7 +107,7 @@ def trend(filters: DashboardFilters, *, today: date, holidays: list[date],
     window = Period("custom", first, Period.month(last).end)
     delays = {
         _as_date(r["month"]): r
-        for r in _with_lateness(segment_collections(filters), today, holidays)
+        for r in with_lateness(segment_collections(filters), today, holidays)
         .filter(due_in(window, today))
         .annotate(month=TruncMonth("due_date", output_field=DateField()))
         .values("month")
@@ -169,16 +142,7 @@ def _as_date(value: Any) -> date:
 
 def overdue_rows(filters: DashboardFilters, today: date) -> QuerySet[ExpectedCollection]:
     """Return the segment's unpaid collections due before ``today``."""
-    return (
-        segment_collections(filters)
-        .exclude(status__in=SETTLED_STATUSES)
-        .filter(expected_amount__gt=F("paid_amount") + F("fee_amount"), due_date__lt=today)
-    )
-
-
-def bucket_q(code: str, today: date) -> Q:
-    start, end = bucket_cutoffs(today)[code]
-    return Q(due_date__lt=end) & (Q(due_date__gte=start) if start else Q())
+    return unpaid_rows(filters).filter(due_date__lt=today)
 
 
 def delay_risk(filters: DashboardFilters, *, today: date) -> DelayRisk:
@@ -276,11 +240,7 @@ def _overdue_of_top_and(overdue: QuerySet, also: list[int]) -> dict[int, int]:
 
 def unpaid_rows(filters: DashboardFilters) -> QuerySet[ExpectedCollection]:
     """Return the segment's collections with money still to come (the exposure at risk)."""
-    return (
-        segment_collections(filters)
-        .exclude(status__in=SETTLED_STATUSES)
-        .filter(expected_amount__gt=F("paid_amount") + F("fee_amount"))
-    )
+    return segment_collections(filters).filter(unpaid_q())
 
 
 def _unpaid_by_grade(filters: DashboardFilters) -> dict[str, int]:

@@ -26,6 +26,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncDate
 
+from core.calendar_sql import business_days_between_sql
 from core.money import apply_rate
 from deals.choices import OPEN_STAGES, PIPELINE, Stage, next_stage
 from deals.models import Deal, StageChange
@@ -43,7 +44,7 @@ from .segments import (
     segment_deals,
     stall_q,
 )
-from .sql import MinusSeconds, business_days_between_sql, datetime_range
+from .sql import MinusSeconds, datetime_range
 from .types import (
     Bottleneck,
     Forecast,

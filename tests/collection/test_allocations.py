@@ -19,18 +19,11 @@ from collection.services import allocate, allocation_reverse, statement_import
 from core.calendar import next_business_day
 from credit.models import Exposure
 from deals.choices import Stage
-from deals.models import Deal
 
 from .test_zengin import dw_file
 
 pytestmark = pytest.mark.django_db
 M = 1_000_000
-
-
-def _executed(desk, faces, scheme="two_party"):
-    deal = desk.move(desk.deal(faces=faces, scheme=scheme), Stage.APPROVAL)
-    desk.decide(deal, "approve", comment="可")
-    return desk.move(Deal.objects.get(pk=deal.pk), Stage.EXECUTED)
 
 
 def _entry(amount: int):
@@ -40,7 +33,7 @@ def _entry(amount: int):
 
 class TestExpectations:
     def test_execution_opens_one_expectation_per_receivable_on_a_business_day(self, desk):
-        deal = _executed(desk, [10 * M, 5 * M])
+        deal = desk.executed([10 * M, 5 * M])
         rows = list(ExpectedCollection.objects.filter(deal=deal).select_related("receivable"))
         assert len(rows) == 2
         for row in rows:
@@ -49,14 +42,14 @@ class TestExpectations:
             assert row.status == CollectionStatus.OPEN
 
     def test_in_three_party_the_debtor_pays(self, desk):
-        deal = _executed(desk, [10 * M], scheme="three_party")
+        deal = desk.executed([10 * M], scheme="three_party")
         row = ExpectedCollection.objects.get(deal=deal)
         assert row.payer_id == row.receivable.debtor_id
 
 
 class TestAllocation:
     def test_full_payment_releases_exposure_and_closes_the_deal_with_its_reserve(self, desk):
-        deal = _executed(desk, [10 * M])
+        deal = desk.executed([10 * M])
         assert Exposure.objects.get(pk=deal.client_id).client_consumed == 7 * M
         expected = ExpectedCollection.objects.get(deal=deal)
         allocate(entry=_entry(10 * M - 880), expected=expected, amount=10 * M - 880, fee=880,
@@ -69,7 +62,7 @@ class TestAllocation:
         assert ReserveSettlement.objects.get(deal=deal).amount == 3 * M - 880
 
     def test_one_entry_can_pay_two_receivables_and_one_receivable_two_entries(self, desk):
-        deal = _executed(desk, [4 * M, 6 * M])
+        deal = desk.executed([4 * M, 6 * M])
         first, second = ExpectedCollection.objects.filter(deal=deal).order_by("expected_amount")
         entry = _entry(7 * M)
         allocate(entry=entry, expected=first, amount=4 * M, actor=desk.operations)
@@ -86,7 +79,7 @@ class TestAllocation:
         assert Exposure.objects.get(pk=deal.client_id).client_total == 0
 
     def test_more_than_the_entry_or_the_receivable_is_refused(self, desk):
-        deal = _executed(desk, [1 * M])
+        deal = desk.executed([1 * M])
         expected = ExpectedCollection.objects.get(deal=deal)
         with pytest.raises(ValidationError):
             allocate(entry=_entry(500_000), expected=expected, amount=600_000,
@@ -96,7 +89,7 @@ class TestAllocation:
         assert not Allocation.objects.exists()
 
     def test_a_reversal_reopens_the_receivable_and_its_exposure(self, desk):
-        deal = _executed(desk, [4 * M, 6 * M])
+        deal = desk.executed([4 * M, 6 * M])
         first = ExpectedCollection.objects.filter(deal=deal).order_by("expected_amount").first()
         allocation = allocate(entry=_entry(4 * M), expected=first, amount=4 * M,
                               actor=desk.operations)  # fmt: skip
@@ -111,7 +104,7 @@ class TestAllocation:
     def test_status_is_overdue_once_the_due_date_has_passed(self, desk):
         from collection.services import derive_status
 
-        deal = _executed(desk, [1 * M])
+        deal = desk.executed([1 * M])
         expected = ExpectedCollection.objects.get(deal=deal)
         later = expected.due_date + timedelta(days=1)
         assert derive_status(expected, later) == CollectionStatus.OVERDUE

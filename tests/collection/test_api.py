@@ -8,7 +8,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts.roles import ROLE_CODES
 from collection.models import Allocation, CollectionStatus, ExpectedCollection
 
-from .test_allocations import _executed
 from .test_zengin import dw_file
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +36,7 @@ def test_a_bad_statement_answers_400_with_each_problem(role_client):
 
 
 def test_allocate_and_reverse_through_the_api(role_client, desk):
-    deal = _executed(desk, [1_000_000])
+    deal = desk.executed([1_000_000])
     expected = ExpectedCollection.objects.get(deal=deal)
     client = role_client("collections")
     upload = SimpleUploadedFile("s.txt", dw_file([{"amount": 1_000_000}]))

@@ -22,7 +22,6 @@ from credit.models import Exposure, ExposureEntry
 from deals.choices import Stage
 from deals.models import Deal, StageChange
 
-from .test_allocations import _executed
 from .test_zengin import dw_file
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +71,7 @@ class TestSameOutcomeAsOneByOne:
     @pytest.mark.parametrize("partial_only", [False, True])
     def test_batch_equals_line_by_line(self, desk, partial_only):
         """Two identical deals: one reconciled line by line, one in a batch."""
-        one, batch = _executed(desk, [4 * M, 6 * M]), _executed(desk, [4 * M, 6 * M])
+        one, batch = desk.executed([4 * M, 6 * M]), desk.executed([4 * M, 6 * M])
         small_paid = 4 * M - 880
         big_paid = 2 * M if partial_only else 6 * M
         a_small, a_big = _rows(one)
@@ -96,7 +95,7 @@ class TestSameOutcomeAsOneByOne:
         assert verify_audit_chain()[1] is None
 
     def test_the_paid_on_date_is_the_bank_value_date(self, desk):
-        deal = _executed(desk, [1 * M])
+        deal = desk.executed([1 * M])
         (row,) = _rows(deal)
         entry = _entry(1 * M)
         allocate_many([EntryPlan(entry.pk, (PlannedLine(row.pk, 1 * M),))], actor=None)
@@ -106,7 +105,7 @@ class TestSameOutcomeAsOneByOne:
 
 class TestWholeOrNothing:
     def test_an_entry_that_no_longer_fits_is_refused_whole_and_the_others_applied(self, desk):
-        deal = _executed(desk, [1 * M, 2 * M])
+        deal = desk.executed([1 * M, 2 * M])
         first, second = _rows(deal)
         fits, too_much, over_entry = _entry(1 * M), _entry(3 * M), _entry(500_000)
         result = allocate_many([
@@ -126,7 +125,7 @@ class TestWholeOrNothing:
         assert too_much.status == EntryStatus.UNMATCHED
 
     def test_two_entries_in_one_batch_cannot_both_take_the_same_money(self, desk):
-        deal = _executed(desk, [1 * M])
+        deal = desk.executed([1 * M])
         (row,) = _rows(deal)
         a, b = _entry(1 * M), _entry(1 * M)
         result = allocate_many(
@@ -139,7 +138,7 @@ class TestWholeOrNothing:
         assert row.paid_amount == 1 * M
 
     def test_a_matched_entry_is_not_applied_again(self, desk):
-        deal = _executed(desk, [1 * M, 1 * M])
+        deal = desk.executed([1 * M, 1 * M])
         first, second = _rows(deal)
         entry = _entry(1 * M)
         allocate(entry=entry, expected=first, amount=1 * M, actor=None)
@@ -149,7 +148,7 @@ class TestWholeOrNothing:
 
 class TestAuditAndSuspense:
     def test_one_event_per_entry_and_deal_and_the_chain_holds(self, desk):
-        deals = [_executed(desk, [1 * M]) for _ in range(2)]
+        deals = [desk.executed([1 * M]) for _ in range(2)]
         rows = [_rows(deal)[0] for deal in deals]
         entry = _entry(2 * M)
         before = AuditEvent.objects.filter(action="collection.allocated").count()
@@ -164,7 +163,7 @@ class TestAuditAndSuspense:
 
     def test_suspense_parks_only_entries_still_waiting(self, desk):
         waiting, matched = _entry(123_456), _entry(1 * M)
-        deal = _executed(desk, [1 * M])
+        deal = desk.executed([1 * M])
         allocate(entry=matched, expected=_rows(deal)[0], amount=1 * M, actor=None)
         assert suspense_many([waiting.pk, matched.pk], actor=None, note="test") == 1
         waiting.refresh_from_db()

@@ -28,19 +28,11 @@ from core.models import Alert
 from core.selectors import alert_list
 from credit.choices import LimitStatus
 from credit.models import CreditLimit, Exposure
-from deals.choices import Stage
-from deals.models import Deal
 
 from .test_zengin import dw_file
 
 pytestmark = pytest.mark.django_db
 M = 1_000_000
-
-
-def _executed(desk, faces, scheme="two_party", **fields):
-    deal = desk.move(desk.deal(faces=faces, scheme=scheme, **fields), Stage.APPROVAL)
-    desk.decide(deal, "approve", comment="可")
-    return desk.move(Deal.objects.get(pk=deal.pk), Stage.EXECUTED)
 
 
 def _late(rows, days, today):
@@ -68,7 +60,7 @@ def today():
 
 class TestStatuses:
     def test_marks_unpaid_collections_past_their_due_date_overdue(self, desk, today):
-        late, on_time = _executed(desk, [1 * M]), _executed(desk, [1 * M])
+        late, on_time = desk.executed([1 * M]), desk.executed([1 * M])
         _late([_collection(late)], 1, today)
         check_collection_overdue(today=today)
         assert _collection(late).status == CollectionStatus.OVERDUE
@@ -77,13 +69,13 @@ class TestStatuses:
 
 class TestOverdueAlert:
     def test_waits_until_three_business_days_after_the_due_date(self, desk, today):
-        row = _collection(_executed(desk, [1 * M]))
+        row = _collection(desk.executed([1 * M]))
         _late([row], 2, today)
         assert check_collection_overdue(today=today).raised == 0
         assert not Alert.objects.filter(dedup_key__startswith="collection_overdue:").exists()
 
     def test_alerts_once_to_the_deal_owner_and_the_collections_role(self, desk, make_user, today):
-        deal = _executed(desk, [1 * M])
+        deal = desk.executed([1 * M])
         row = _collection(deal)
         _late([row], 3, today)
         first = check_collection_overdue(today=today)
@@ -99,7 +91,7 @@ class TestOverdueAlert:
         assert not alert_list(user=stranger).filter(pk=alert.pk).exists()
 
     def test_a_paid_collection_raises_nothing(self, desk, today):
-        row = _collection(_executed(desk, [1 * M]))
+        row = _collection(desk.executed([1 * M]))
         allocate(entry=_entry(1 * M, today), expected=row, amount=1 * M, actor=desk.operations)
         _late([row], 10, today)
         assert check_collection_overdue(today=today).raised == 0
@@ -109,7 +101,7 @@ class TestOverdueAlert:
 class TestPaymentDelay:
     @pytest.mark.parametrize("scheme", ["two_party", "three_party"])
     def test_a_delay_over_the_limit_suspends_the_payers_credit_limits(self, desk, today, scheme):
-        row = _collection(_executed(desk, [1 * M], scheme=scheme))
+        row = _collection(desk.executed([1 * M], scheme=scheme))
         payer = row.payer_id  # the client in 2社間, the debtor in 3社間
         _late([row], settings.CREDIT_SUSPEND_DELAY_DAYS, today)
         check_collection_overdue(today=today)
@@ -122,7 +114,7 @@ class TestPaymentDelay:
         assert outcome.raised == 1  # credit's suspension alert
 
     def test_reports_the_worst_delay_per_payer_and_zero_once_paid(self, desk, today):
-        deal = _executed(desk, [1 * M, 2 * M])
+        deal = desk.executed([1 * M, 2 * M])
         small, large = ExpectedCollection.objects.filter(deal=deal).order_by("expected_amount")
         _late([small], 4, today)
         _late([large], 9, today)
@@ -138,7 +130,7 @@ class TestPaymentDelay:
 
 class TestRepurchase:
     def test_opens_one_request_once_the_deal_trigger_is_passed(self, desk, today):
-        deal = _executed(desk, [1 * M])
+        deal = desk.executed([1 * M])
         row = _collection(deal)
         _late([row], 30, today)
         check_collection_overdue(today=today)
@@ -154,8 +146,8 @@ class TestRepurchase:
         assert Alert.objects.filter(dedup_key=f"collection_repurchase:{row.pk}").count() == 1
 
     def test_follows_each_deals_own_trigger(self, desk, today):
-        quick = _executed(desk, [1 * M], repurchase_trigger_days=10)
-        usual = _executed(desk, [1 * M])
+        quick = desk.executed([1 * M], repurchase_trigger_days=10)
+        usual = desk.executed([1 * M])
         _late([_collection(quick), _collection(usual)], 11, today)
         check_collection_overdue(today=today)
         assert list(RepurchaseRequest.objects.values_list("expected__deal", flat=True)) == [
@@ -172,7 +164,7 @@ class TestBrokenPromise:
         )  # fmt: skip
 
     def test_alerts_once_when_the_promised_date_passes_unpaid(self, desk, today):
-        deal = _executed(desk, [1 * M])
+        deal = desk.executed([1 * M])
         _late([_collection(deal)], 10, today)
         entry = self._promise(desk, deal, today, 600_000)
         check_collection_overdue(today=today)
@@ -182,7 +174,7 @@ class TestBrokenPromise:
         assert alert.kind == AlertKind.PROMISE_BROKEN
 
     def test_a_promise_kept_since_the_contact_raises_nothing(self, desk, today):
-        deal = _executed(desk, [1 * M])
+        deal = desk.executed([1 * M])
         _late([_collection(deal)], 10, today)
         entry = self._promise(desk, deal, today, 600_000)
         allocate(entry=_entry(600_000, today - timedelta(days=2)), expected=_collection(deal),
@@ -191,7 +183,7 @@ class TestBrokenPromise:
         assert not Alert.objects.filter(dedup_key=f"collection_promise_broken:{entry.pk}").exists()
 
     def test_money_that_arrived_before_the_contact_does_not_keep_the_promise(self, desk, today):
-        deal = _executed(desk, [1 * M])
+        deal = desk.executed([1 * M])
         _late([_collection(deal)], 10, today)
         allocate(entry=_entry(600_000, today - timedelta(days=9)), expected=_collection(deal),
                  amount=600_000, actor=desk.operations)  # fmt: skip
@@ -202,7 +194,7 @@ class TestBrokenPromise:
 
 class TestQueryCount:
     def _setup(self, desk, today, faces, scheme):
-        deal = _executed(desk, faces, scheme=scheme)
+        deal = desk.executed(faces, scheme=scheme)
         rows = list(ExpectedCollection.objects.filter(deal=deal))
         _late(rows, 40, today)
         self._promise(desk, rows[0], today)

@@ -30,18 +30,11 @@ from core.exceptions import InvalidStateError
 from core.models import Alert, AuditEvent
 from credit.models import Exposure
 from deals.choices import Stage
-from deals.models import Deal
 
 from .test_zengin import dw_file
 
 pytestmark = pytest.mark.django_db
 M = 1_000_000
-
-
-def _executed(desk, faces, scheme="two_party"):
-    deal = desk.move(desk.deal(faces=faces, scheme=scheme), Stage.APPROVAL)
-    desk.decide(deal, "approve", comment="可")
-    return desk.move(Deal.objects.get(pk=deal.pk), Stage.EXECUTED)
 
 
 def _late(rows, days, today):
@@ -68,7 +61,7 @@ def today():
 
 class TestDunning:
     def test_records_the_contact_and_the_promise(self, desk, today):
-        row = ExpectedCollection.objects.get(deal=_executed(desk, [1 * M]))
+        row = ExpectedCollection.objects.get(deal=desk.executed([1 * M]))
         entry = dunning_record(
             expected=row, actor=desk.operations, contacted_on=today, method="phone",
             person=" 経理部 山田様 ", agreed="月末に半額", promise_date=today + timedelta(days=7),
@@ -79,7 +72,7 @@ class TestDunning:
         assert AuditEvent.objects.filter(action="collection.dunning_recorded").count() == 1
 
     def test_a_promised_date_without_an_amount_promises_everything_outstanding(self, desk, today):
-        row = ExpectedCollection.objects.get(deal=_executed(desk, [1 * M]))
+        row = ExpectedCollection.objects.get(deal=desk.executed([1 * M]))
         _pay(desk, row, 400_000)
         entry = dunning_record(expected=row, actor=desk.operations, contacted_on=today,
                                method="email", person="経理", promise_date=today)  # fmt: skip
@@ -98,7 +91,7 @@ class TestDunning:
         ],
     )
     def test_refuses_an_incomplete_or_impossible_entry(self, desk, today, changes, field):
-        row = ExpectedCollection.objects.get(deal=_executed(desk, [1 * M]))
+        row = ExpectedCollection.objects.get(deal=desk.executed([1 * M]))
         values = {"contacted_on": today, "method": "phone", "person": "山田"}
         for key in ("contacted_on", "promise_date"):
             if key in changes:
@@ -108,7 +101,7 @@ class TestDunning:
         assert field in error.value.message_dict
 
     def test_refuses_a_receivable_with_nothing_outstanding(self, desk, today):
-        row = ExpectedCollection.objects.get(deal=_executed(desk, [1 * M]))
+        row = ExpectedCollection.objects.get(deal=desk.executed([1 * M]))
         _pay(desk, row, 1 * M)
         with pytest.raises(InvalidStateError):
             dunning_record(expected=row, actor=desk.operations, contacted_on=today,
@@ -117,7 +110,7 @@ class TestDunning:
 
 class TestRepurchaseOpen:
     def test_asks_the_client_for_what_is_outstanding_once(self, desk, today):
-        deal = _executed(desk, [1 * M])
+        deal = desk.executed([1 * M])
         row = ExpectedCollection.objects.get(deal=deal)
         _pay(desk, row, 250_000)
         _late([row], 31, today)
@@ -132,7 +125,7 @@ class TestRepurchaseOpen:
         assert alert.kind == AlertKind.REPURCHASE_OPENED
 
     def test_refuses_a_receivable_that_is_not_overdue(self, desk, today):
-        row = ExpectedCollection.objects.get(deal=_executed(desk, [1 * M]))
+        row = ExpectedCollection.objects.get(deal=desk.executed([1 * M]))
         with pytest.raises(InvalidStateError):
             repurchase_open(expected=row, today=today, actor=desk.operations)
 
@@ -141,7 +134,7 @@ class TestRepurchaseSettle:
     def test_the_last_open_receivable_repurchased_releases_everything_and_closes_the_deal(
         self, desk, today
     ):
-        deal = _executed(desk, [1 * M])
+        deal = desk.executed([1 * M])
         row = ExpectedCollection.objects.get(deal=deal)
         _late([row], 31, today)
         request, _created = repurchase_open(expected=row, today=today)
@@ -156,7 +149,7 @@ class TestRepurchaseSettle:
         assert ReserveSettlement.objects.get(deal=deal).amount == deal.reserve
 
     def test_releases_only_the_receivables_share_while_others_are_open(self, desk, today):
-        deal = _executed(desk, [4 * M, 6 * M])
+        deal = desk.executed([4 * M, 6 * M])
         small = ExpectedCollection.objects.filter(deal=deal).order_by("expected_amount").first()
         before = Exposure.objects.get(pk=deal.client_id).client_consumed
         _late([small], 31, today)
@@ -167,7 +160,7 @@ class TestRepurchaseSettle:
         assert deal.stage == Stage.COLLECTING
 
     def test_the_client_pays_what_is_outstanding_when_it_settles(self, desk, today):
-        deal = _executed(desk, [1 * M, 2 * M])
+        deal = desk.executed([1 * M, 2 * M])
         row = ExpectedCollection.objects.filter(deal=deal).order_by("expected_amount").first()
         _late([row], 31, today)
         request, _created = repurchase_open(expected=row, today=today)
@@ -177,7 +170,7 @@ class TestRepurchaseSettle:
         assert request.amount == 700_000
 
     def test_refuses_to_settle_twice_or_in_the_future(self, desk, today):
-        row = ExpectedCollection.objects.get(deal=_executed(desk, [1 * M]))
+        row = ExpectedCollection.objects.get(deal=desk.executed([1 * M]))
         _late([row], 31, today)
         request, _created = repurchase_open(expected=row, today=today)
         with pytest.raises(ValidationError):
@@ -188,7 +181,7 @@ class TestRepurchaseSettle:
             repurchase_settle(request=request, actor=desk.operations, settled_on=today)
 
     def test_a_waived_request_cannot_be_settled(self, desk, today):
-        row = ExpectedCollection.objects.get(deal=_executed(desk, [1 * M]))
+        row = ExpectedCollection.objects.get(deal=desk.executed([1 * M]))
         _late([row], 31, today)
         request, _created = repurchase_open(expected=row, today=today)
         with pytest.raises(ValidationError):
@@ -203,7 +196,7 @@ class TestRepurchaseSettle:
 
 class TestReserveSettlement:
     def test_the_reserve_is_tracked_until_paid_back_once(self, desk, today):
-        deal = _executed(desk, [10 * M])
+        deal = desk.executed([10 * M])
         _pay(desk, ExpectedCollection.objects.get(deal=deal), 10 * M)
         settlement = ReserveSettlement.objects.get(deal=deal)
         assert settlement.paid_on is None and settlement.amount == 3 * M

@@ -27,19 +27,11 @@ from collection.selectors import (
 from collection.services import allocate, statement_import
 from collection.services.recovery import repurchase_open, repurchase_settle
 from core.calendar import add_business_days
-from deals.choices import Stage
-from deals.models import Deal
 
 from .test_zengin import dw_file
 
 pytestmark = pytest.mark.django_db
 M = 1_000_000
-
-
-def _executed(desk, faces, scheme="two_party"):
-    deal = desk.move(desk.deal(faces=faces, scheme=scheme), Stage.APPROVAL)
-    desk.decide(deal, "approve", comment="可")
-    return desk.move(Deal.objects.get(pk=deal.pk), Stage.EXECUTED)
 
 
 def _due(row, due_date):
@@ -64,7 +56,7 @@ def today():
 def ageing(desk, today):
     """Five receivables of one deal: not due yet, and 2, 4, 31 and 61 business days late (the
     31-day one half paid)."""
-    deal = _executed(desk, [1 * M, 2 * M, 3 * M, 4 * M, 5 * M])
+    deal = desk.executed([1 * M, 2 * M, 3 * M, 4 * M, 5 * M])
     rows = list(ExpectedCollection.objects.filter(deal=deal).order_by("expected_amount"))
     for row, days in zip(rows[1:], (2, 4, 31, 61), strict=True):
         _due(row, overdue_cutoff(today, days + 1))
@@ -126,7 +118,7 @@ class TestLedgerAndLists:
         check_collection_overdue(today=today)  # opens the two past the 30-day trigger
         assert repurchases().count() == 2
         assert repurchases(status=RepurchaseStatus.SETTLED).count() == 0
-        closed = _executed(desk, [1 * M])
+        closed = desk.executed([1 * M])
         _pay(desk, ExpectedCollection.objects.get(deal=closed), 1 * M, value_date=today)
         assert [s.deal_id for s in reserve_settlements(unpaid_only=True)] == [closed.pk]
 
@@ -136,7 +128,7 @@ class TestDashboard:
     def history(self, desk, today):
         """Four receivables due in the period: paid on its due date (1M), paid 2 business
         days late (2M), repurchased 5 business days late (3M), and one not due yet."""
-        deal = _executed(desk, [1 * M, 2 * M, 3 * M, 4 * M])
+        deal = desk.executed([1 * M, 2 * M, 3 * M, 4 * M])
         on_time, late, repurchased, future = ExpectedCollection.objects.filter(deal=deal).order_by(
             "expected_amount"
         )

@@ -69,9 +69,7 @@ class TestWorkScreens:
         from collection.models import DunningLog, ExpectedCollection
         from core.calendar import add_business_days
 
-        from .test_allocations import _executed
-
-        deal = _executed(desk, [1_000_000])
+        deal = desk.executed([1_000_000])
         expected = ExpectedCollection.objects.get(deal=deal)
         today = timezone.localdate()
         ExpectedCollection.objects.filter(pk=expected.pk).update(
@@ -96,9 +94,7 @@ class TestQueue:
         from collection.services import statement_import
         from tests.factories import TransferNameFactory
 
-        from .test_allocations import _executed
-
-        deal = _executed(desk, [1_000_000])
+        deal = desk.executed([1_000_000])
         TransferNameFactory(customer=deal.client, name="ｶ)ｱｵﾊﾞｼﾖｳｼﾞ")
         statement_import(data=dw_file([{"amount": 999_120, "payer": "ｶ)ｱｵﾊﾞｼﾖｳｼﾞ"}]),
                          file_name="q.txt")  # fmt: skip

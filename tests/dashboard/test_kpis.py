@@ -13,9 +13,10 @@ from django.db.models.functions import Coalesce
 
 from collection.selectors import average_days_late, delay_rate, repurchase_rate
 from core.calendar import business_days_between
+from core.calendar_sql import business_days_between_sql
 from dashboard.assumptions import default_assumptions
 from dashboard.filters import DashboardFilters, Period
-from dashboard.kpis.sql import HolidayWindow, business_days_between_sql
+from dashboard.kpis.sql import HolidayWindow
 from dashboard.selectors import dashboard_data, drill_deals, drill_receivables
 from deals.models import Deal
 

@@ -160,6 +160,10 @@ class Desk:
     def deal_at(self, stage: str, **options) -> Deal:
         return self.move(self.deal(**options), stage)
 
+    def executed(self, faces: list[int], scheme: str = "two_party", **options) -> Deal:
+        """A deal taken through approval to execution (its expected collections open)."""
+        return self.deal_at(Stage.EXECUTED, faces=faces, scheme=scheme, **options)
+
     def pending(self, deal: Deal) -> ApprovalRequest:
         return deal.approvals.get(status=ApprovalStatus.PENDING)
 
