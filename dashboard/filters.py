@@ -115,6 +115,18 @@ class Period:
         return self.start <= d <= self.end
 
     @property
+    def month_starts(self) -> list[date] | None:
+        """Return the first days of the whole months the period consists of, or None when
+        it does not begin and end on month boundaries (a custom range)."""
+        if self.start.day != 1 or self.end != _month_end(self.end.year, self.end.month):
+            return None
+        months, month = [], self.start
+        while month <= self.end:
+            months.append(month)
+            month = _add_months(month, 1)
+        return months
+
+    @property
     def label(self) -> str:
         if self.kind == "month":
             return f"{self.start:%Y-%m}"

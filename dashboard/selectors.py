@@ -9,6 +9,7 @@ whatever the size of the book; see ``dashboard.definitions`` for what each one m
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from datetime import date, timedelta
 
 from django.core.cache import cache
@@ -118,8 +119,12 @@ def dashboard_data(filters: DashboardFilters, assumptions: Assumptions, *,
     thresholds = stall_thresholds()
     holidays = _holidays(filters, today)
     deals = pipe.deal_totals(filters, holidays)
-    delays = coll.delay_totals(filters, today=today, holidays=holidays)
-    loss = coll.expected_loss(filters, assumptions)
+    window = coll.trend_window(filters, TREND_MONTHS)
+    monthly = coll.lateness_by_month(filters, *window, today=today, holidays=holidays)
+    delays = coll.delay_totals(filters, today=today, holidays=holidays, monthly=monthly,
+                               covered=window)  # fmt: skip
+    unpaid = coll.unpaid_by_debtor(filters, today)
+    loss = coll.expected_loss(unpaid, assumptions)
     cur, prev = deals["cur"], deals["prev"]
 
     def figure(code: str, value, previous) -> Figure:
@@ -139,17 +144,22 @@ def dashboard_data(filters: DashboardFilters, assumptions: Assumptions, *,
                delays["prev"]["repurchase_rate"]),
         figure("expected_loss", loss.total, None),
     ]  # fmt: skip
-    stages = pipe.stage_rows(filters, today=today, thresholds=thresholds, holidays=holidays)
-    by_channel = pipe.segment_rows(filters, "channel", "channel")
-    segments = pipe.segment_rows(filters, filters.group_by, "segment") if filters.group_by else []
+    stages = pipe.stage_rows(filters, today=today, thresholds=thresholds)
+    by_channel = deals["by_channel"]
+    if filters.group_by == "channel":
+        segments = [replace(row, drill=f"segment:{row.key}") for row in by_channel]
+    elif filters.group_by:
+        segments = pipe.segment_rows(filters, filters.group_by, "segment")
+    else:
+        segments = []
     return DashboardData(
         filters=filters,
         assumptions=assumptions,
         today=today,
         kgi=kgi,
-        delay_trend=coll.trend(filters, today=today, holidays=holidays, months=TREND_MONTHS),
+        delay_trend=coll.trend(filters, monthly, months=TREND_MONTHS),
         stages=stages,
-        funnel=pipe.funnel_rows(filters),
+        funnel=deals["funnel"],
         lead_time=kgi[6],
         quote_win=cur["quote_win"],
         lost_reasons=pipe.lost_reason_rows(filters),
@@ -157,7 +167,7 @@ def dashboard_data(filters: DashboardFilters, assumptions: Assumptions, *,
         segments=segments,
         bottleneck=pipe.bottleneck(filters, stages, today=today, thresholds=thresholds),
         forecast=pipe.forecast(filters, assumptions, today=today),
-        delay_risk=coll.delay_risk(filters, today=today),
+        delay_risk=coll.delay_risk(filters, unpaid),
         expected_loss=loss,
         previous_quote_win=prev["quote_win"],
         extra={
@@ -220,7 +230,7 @@ def drill_deals(filters: DashboardFilters, key: str, *, today: date) -> QuerySet
     elif kind == "new":
         rows = deals.filter(created_in(period))
     elif kind in ("quoted", "won", "lost"):
-        rows = deals.filter(pk__in=first_quoted_in(period))
+        rows = deals.filter(first_quoted_in(period))
         if kind == "won":
             rows = rows.filter(executed_on__isnull=False)
         elif kind == "lost":

@@ -59,6 +59,7 @@ from customers.models import BankAccount, Customer
 from .authority import required_level, risk_tier
 from .calculations import split_by_debtor
 from .choices import OPEN_STAGES, PIPELINE, ApprovalStatus, Decision, Stage
+from .milestones import business_days_in_stage, milestones_of, refresh_milestones
 from .models import (
     ApprovalRequest,
     AuthorityRule,
@@ -552,8 +553,9 @@ class _SmallSeeder:
             cumulative += weight
             change.at = created + (entered - created) * (cumulative / total)
             change.seconds_in_stage = int((change.at - previous).total_seconds())
+            change.set_business_days()
             previous = change.at
-        StageChange.objects.bulk_update(changes, ["at", "seconds_in_stage"])
+        StageChange.objects.bulk_update(changes, ["at", "seconds_in_stage", "business_days"])
         approvals = list(ApprovalRequest.objects.filter(deal=deal).order_by("pk"))
         entries = [i for i, change in enumerate(changes) if change.to_stage == Stage.APPROVAL]
         for approval, index in zip(approvals, entries, strict=False):
@@ -565,6 +567,7 @@ class _SmallSeeder:
         Deal.objects.filter(pk=deal.pk).update(
             created_at=created, stage_entered_at=changes[-1].at if changes else created
         )
+        refresh_milestones([deal.pk])
 
     def next_actions(self, deals: list[Deal]) -> None:
         """Stage-appropriate next actions for open deals; a few of sales's due today or late."""
@@ -1063,6 +1066,7 @@ class _BulkWriter:
             "notice_required": scheme == "three_party", "registration_required": registered,
             "client_size": size, "face_value": face_value,  # unpriced: no reserve
             "stage": plan.final, "stage_entered_at": plan.entered, "created_at": plan.created,
+            **milestones_of(plan.path),
             "updated_at": plan.entered,
         }  # fmt: skip
         if channel == "referral":
@@ -1173,10 +1177,12 @@ class _BulkWriter:
                 deal["send_back_reasons"] = (
                     f"[{timezone.localtime(moment):%Y-%m-%d %H:%M}] {comment}"
                 )
+            seconds = int((moment - since).total_seconds())
             rows[StageChange].append({
                 "id": self._id(StageChange), "deal_id": deal_id, "from_stage": previous,
                 "to_stage": stage, "actor_id": actor, "at": moment, "comment": comment,
-                "seconds_in_stage": int((moment - since).total_seconds()),
+                "seconds_in_stage": seconds,
+                "business_days": business_days_in_stage(moment, seconds),
             })  # fmt: skip
             if stage == "approval":
                 nxt = plan.path[position + 1][0] if position + 1 < len(plan.path) else None

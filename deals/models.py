@@ -27,6 +27,7 @@ from .choices import (
     Stage,
     VerificationMethod,
 )
+from .milestones import business_days_in_stage
 
 _USER = settings.AUTH_USER_MODEL
 
@@ -163,6 +164,14 @@ class Deal(FSMModelMixin, models.Model):
                                    related_name="+")  # fmt: skip
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Milestones read off the stage log, kept on the deal so the dashboard's period figures
+    # read one row per deal instead of searching the log (see deals.milestones).
+    first_quoted_at = models.DateTimeField(_("first quoted at"), null=True, blank=True,
+                                           editable=False)  # fmt: skip
+    furthest_stage = models.PositiveSmallIntegerField(
+        _("furthest stage reached"), default=0, editable=False,
+        help_text=_("Position in the pipeline of the furthest stage the deal has reached."),
+    )  # fmt: skip
 
     class Meta:
         ordering = ["-pk"]
@@ -175,11 +184,17 @@ class Deal(FSMModelMixin, models.Model):
             ("export_deal", _("Can export the deal register")),
         ]
         indexes = [
-            models.Index(fields=["stage", "stage_entered_at"]),
+            # Covering: the dashboard's snapshot by stage reads the index alone.
+            models.Index(
+                fields=["stage", "stage_entered_at"],
+                include=["face_value", "id"],
+                name="deals_deal_stage_cover_idx",
+            ),
             models.Index(fields=["owner", "stage"]),
             models.Index(fields=["expected_payment_date"]),
             models.Index(fields=["executed_on"]),
             models.Index(fields=["created_at"]),
+            models.Index(fields=["first_quoted_at"]),
             models.Index(fields=["next_action_owner", "next_action_due"]),
         ]
 
@@ -286,13 +301,23 @@ class StageChange(models.Model):
     at = models.DateTimeField(_("at"), default=timezone.now)
     comment = models.TextField(_("comment"), blank=True)
     seconds_in_stage = models.PositiveBigIntegerField(_("seconds in previous stage"), default=0)
+    # Bank business days spent in the previous stage, counted when the move is logged (from
+    # the local day it was entered to the local day it was left), so the dashboard's
+    # per-stage days sum a column instead of counting calendars for every move it reads.
+    business_days = models.PositiveIntegerField(_("business days in previous stage"),
+                                                default=0, editable=False)  # fmt: skip
 
     class Meta:
         ordering = ["at", "pk"]
         verbose_name = _("stage change")
         verbose_name_plural = _("stage changes")
         indexes = [
-            models.Index(fields=["from_stage", "at"]),
+            # Covering: the dashboard's moves out of each stage in a period read the index.
+            models.Index(
+                fields=["from_stage", "at"],
+                include=["to_stage", "business_days", "id"],
+                name="deals_move_from_cover_idx",
+            ),
             # The dashboard: moves into a stage within a period, and a deal's own moves.
             models.Index(fields=["to_stage", "at"]),
             models.Index(fields=["deal", "to_stage", "at"]),
@@ -300,6 +325,13 @@ class StageChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deal_id}: {self.from_stage} → {self.to_stage}"
+
+    def save(self, *args, **kwargs):
+        self.set_business_days()
+        super().save(*args, **kwargs)
+
+    def set_business_days(self) -> None:
+        self.business_days = business_days_in_stage(self.at, self.seconds_in_stage)
 
 
 class AuthorityRule(models.Model):

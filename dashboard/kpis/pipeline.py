@@ -9,26 +9,18 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
-    Avg,
-    Case,
     Count,
-    Exists,
     F,
-    IntegerField,
-    Max,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
-    Value,
-    When,
 )
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import TruncDate
 
 from core.calendar_sql import business_days_between_sql
 from core.money import apply_rate
 from deals.choices import OPEN_STAGES, PIPELINE, Stage, next_stage
+from deals.milestones import stage_position
 from deals.models import Deal, StageChange
 
 from ..assumptions import Assumptions
@@ -44,7 +36,7 @@ from .segments import (
     segment_deals,
     stall_q,
 )
-from .sql import MinusSeconds, datetime_range
+from .sql import datetime_range
 from .types import (
     Bottleneck,
     Forecast,
@@ -59,71 +51,116 @@ from .types import (
 ONE_PLACE = Decimal("0.1")
 
 
-def deal_totals(filters: DashboardFilters, holidays: list[date]) -> dict[str, dict[str, Any]]:
-    """Return, for the period ("cur") and the one before ("prev"): executed count, amount,
-    fees, summed lead time, new, quoted, won and lost deals — one aggregate query."""
-    periods = {"cur": filters.period, "prev": filters.period.previous()}
-    lead = Case(
-        When(executed_on__isnull=False,
-             then=business_days_between_sql(TruncDate("created_at"), F("executed_on"), holidays)),
-        default=None, output_field=IntegerField(),
-    )  # fmt: skip
-    # Each period's first-quoted set is computed once, as a column of an inner query (the
-    # DISTINCT makes Django aggregate over it); as FILTERs it was re-run for every figure.
-    flags: dict[str, Any] = {}
+def _period_aggregates(period: Period, prefix: str, lead: Any | None) -> dict[str, Any]:
+    """Return the deal figures of ``period`` as conditional aggregates named ``prefix…``:
+    executed count, amount, fees and summed lead time (executed in it), new deals (created
+    in it), quoted, won and lost (first quoted in it)."""
+    executed = executed_in(period)
+    quoted = first_quoted_in(period)
+    aggregates = {
+        f"{prefix}executed": Count("pk", filter=executed),
+        f"{prefix}amount": Sum(amount_paid_out(), filter=executed),
+        f"{prefix}fee": Sum("fee", filter=executed),
+        f"{prefix}new": Count("pk", filter=created_in(period)),
+        f"{prefix}quoted": Count("pk", filter=quoted),
+        f"{prefix}won": Count("pk", filter=quoted & Q(executed_on__isnull=False)),
+        f"{prefix}lost": Count("pk", filter=quoted & Q(stage=Stage.LOST)),
+    }
+    if lead is not None:
+        aggregates[f"{prefix}lead"] = Sum(lead, filter=executed)
+    return aggregates
+
+
+def _grouped_figures(filters: DashboardFilters, group_by: str, periods: dict[str, Period],
+                     lead: Any | None = None, *, by_furthest: bool = False,
+                     ) -> list[dict[str, Any]]:  # fmt: skip
+    """Return the figures of each period per group of ``group_by`` (and per furthest stage
+    reached when ``by_furthest``, with the face value of the deals created in the first
+    period, for the funnel): one pass over the segment's deals executed, created or first
+    quoted in any of the periods."""
     aggregates: dict[str, Any] = {}
-    scope = Q()
+    if by_furthest:
+        first = next(iter(periods))
+        aggregates["face"] = Sum("face_value", filter=created_in(periods[first]))
+    scope = Q(pk__in=[])
     for key, period in periods.items():
-        executed = executed_in(period)
-        flags[f"{key}_q"] = Case(When(pk__in=first_quoted_in(period), then=Value(1)),
-                                 default=Value(0), output_field=IntegerField())  # fmt: skip
-        quoted = Q(**{f"{key}_q": 1})
-        aggregates |= {
-            f"{key}_executed": Count("pk", filter=executed),
-            f"{key}_amount": Sum("paid_out", filter=executed),
-            f"{key}_fee": Sum("fee", filter=executed),
-            f"{key}_lead": Avg("lead", filter=executed),
-            f"{key}_new": Count("pk", filter=created_in(period)),
-            f"{key}_quoted": Count("pk", filter=quoted),
-            f"{key}_won": Count("pk", filter=quoted & Q(executed_on__isnull=False)),
-            f"{key}_lost": Count("pk", filter=quoted & Q(stage=Stage.LOST)),
-        }
-        scope |= executed | Q(pk__in=first_quoted_in(period)) | created_in(period)
-    row = (
+        aggregates |= _period_aggregates(period, f"{key}_", lead)
+        scope |= executed_in(period) | first_quoted_in(period) | created_in(period)
+    return list(
         segment_deals(filters)
         .filter(scope)
-        .annotate(lead=lead, paid_out=amount_paid_out(), **flags)
-        .values("pk", "executed_on", "created_at", "stage", "fee", "lead", "paid_out", *flags)
-        .distinct()
-        .aggregate(**aggregates)
+        .annotate(group=group_key(group_by))
+        .values("group", *(["furthest_stage"] if by_furthest else []))
+        .annotate(**aggregates)
+        .order_by("group")
     )
-    result = {}
+
+
+def _collapse(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """Sum grouped figures over every column but ``key`` (None counts as 0)."""
+    merged: dict[Any, dict[str, Any]] = {}
+    for row in rows:
+        into = merged.setdefault(row[key], {key: row[key]})
+        for name, value in row.items():
+            if name != key and not isinstance(value, str):
+                into[name] = into.get(name, 0) + (value or 0)
+    return list(merged.values())
+
+
+def _segment_rows(rows: list[dict[str, Any]], group_by: str, drill_prefix: str,
+                  key: str = "cur") -> list[SegmentRow]:  # fmt: skip
+    """Turn grouped figures into segment rows, largest executed amount first."""
+    labels = group_labels(group_by, [r["group"] or "" for r in rows])
+    result = [
+        SegmentRow(
+            key=r["group"] or "", label=labels[r["group"] or ""], deals=r[f"{key}_new"],
+            won=r[f"{key}_won"], win_rate=ratio(r[f"{key}_won"], r[f"{key}_quoted"]),
+            executed_amount=int(r[f"{key}_amount"] or 0), fee_revenue=int(r[f"{key}_fee"] or 0),
+            drill=f"{drill_prefix}:{r['group'] or ''}", quoted=r[f"{key}_quoted"],
+            executed=r[f"{key}_executed"],
+        )
+        for r in rows
+        if any(r[f"{key}_{name}"] for name in ("new", "quoted", "executed"))
+    ]  # fmt: skip
+    return sorted(result, key=lambda r: (-r.executed_amount, -r.deals, r.key))
+
+
+def deal_totals(filters: DashboardFilters, holidays: list[date]) -> dict[str, Any]:
+    """Return, for the period ("cur") and the one before ("prev"): executed count, amount,
+    fees, average lead time, new, quoted, won and lost deals; and the period's figures by
+    channel ("by_channel") — one query grouped by channel, totalled here."""
+    periods = {"cur": filters.period, "prev": filters.period.previous()}
+    lead = business_days_between_sql(TruncDate("created_at"), F("executed_on"), holidays)
+    rows = _grouped_figures(filters, "channel", periods, lead, by_furthest=True)
+    result: dict[str, Any] = {
+        "by_channel": _segment_rows(_collapse(rows, "group"), "channel", "channel"),
+        "funnel": funnel_rows(_collapse(rows, "furthest_stage")),
+    }
     for key in periods:
-        executed = row[f"{key}_executed"]
-        fee = int(row[f"{key}_fee"] or 0)
-        lead_avg = row[f"{key}_lead"]
+
+        def total(name: str, key: str = key) -> int:
+            return sum(int(r[f"{key}_{name}"] or 0) for r in rows)
+
+        executed, fee, lead_sum = total("executed"), total("fee"), total("lead")
+        quoted, won = total("quoted"), total("won")
         result[key] = {
             "executed": executed,
-            "executed_amount": int(row[f"{key}_amount"] or 0),
+            "executed_amount": total("amount"),
             "fee_revenue": fee,
             "revenue_per_deal": fee // executed if executed else None,
-            "lead_time_days": (
-                Decimal(str(lead_avg)).quantize(ONE_PLACE) if lead_avg is not None else None
-            ),
+            "lead_time_days": (Decimal(lead_sum) / executed).quantize(ONE_PLACE)
+            if executed else None,
             "quote_win": QuoteWin(
-                quoted=row[f"{key}_quoted"],
-                won=row[f"{key}_won"],
-                lost=row[f"{key}_lost"],
-                quote_rate=ratio(row[f"{key}_quoted"], row[f"{key}_new"]),
-                win_rate=ratio(row[f"{key}_won"], row[f"{key}_quoted"]),
-                new_deals=row[f"{key}_new"],
+                quoted=quoted, won=won, lost=total("lost"),
+                quote_rate=ratio(quoted, total("new")), win_rate=ratio(won, quoted),
+                new_deals=total("new"),
             ),
-        }
+        }  # fmt: skip
     return result
 
 
-def stage_rows(filters: DashboardFilters, *, today: date, thresholds: list[tuple[str, int]],
-               holidays: list[date]) -> list[StageRow]:  # fmt: skip
+def stage_rows(filters: DashboardFilters, *, today: date,
+               thresholds: list[tuple[str, int]]) -> list[StageRow]:  # fmt: skip
     """Return one row per pipeline stage: deals and face value in it today, how many are
     stalled, and of the deals that left it in the period, the share moving on to the next
     stage and their average business days in it (two queries)."""
@@ -137,74 +174,51 @@ def stage_rows(filters: DashboardFilters, *, today: date, thresholds: list[tuple
         .order_by()
     }  # fmt: skip
     low, high = datetime_range(filters.period.start, filters.period.end)
-    forward = Q(pk__in=[])
-    for stage in PIPELINE:
-        if nxt := next_stage(stage):
-            forward |= Q(from_stage=stage, to_stage=nxt)
     exits = StageChange.objects.filter(at__gte=low, at__lt=high, from_stage__in=PIPELINE)
     if filters.has_segment:
         exits = exits.filter(deal__in=segment_deals(filters).values("pk"))
-    entered = TruncDate(MinusSeconds("at", "seconds_in_stage"))
-    days = business_days_between_sql(entered, TruncDate("at"), holidays)
-    moves = {
-        r["from_stage"]: r
-        for r in exits.values("from_stage")
-        .annotate(left=Count("pk"), moved=Count("pk", filter=forward), days=Avg(days))
+    # Grouped by where each move went, so moving on is read from the group, not tested
+    # per row; the average days in a stage is summed days over the moves out of it.
+    moves: dict[str, dict[str, int]] = {}
+    for r in (
+        exits.values("from_stage", "to_stage")
+        .annotate(n=Count("pk"), days=Sum("business_days"))
         .order_by()
-    }
+    ):
+        move = moves.setdefault(r["from_stage"], {"left": 0, "moved": 0, "days": 0})
+        move["left"] += r["n"]
+        move["days"] += int(r["days"] or 0)
+        if r["to_stage"] == next_stage(r["from_stage"]):
+            move["moved"] += r["n"]
     rows = []
     for stage in PIPELINE:
         snap = snapshot.get(stage.value, {})
         move = moves.get(stage.value, {})
-        avg = move.get("days")
+        left = move.get("left", 0)
         rows.append(StageRow(
             stage=stage.value, label=str(stage.label), count=snap.get("n", 0),
             amount=int(snap.get("amount") or 0), stalled=snap.get("stalled", 0),
             conversion=ratio(move.get("moved", 0), move.get("left", 0)) if next_stage(stage)
             else None,
-            avg_days=Decimal(str(avg)).quantize(ONE_PLACE) if avg is not None else None,
+            avg_days=(Decimal(move["days"]) / left).quantize(ONE_PLACE) if left else None,
             drill=f"stage:{stage.value}", left=move.get("left", 0), moved_on=move.get("moved", 0),
             stalled_drill=f"stalled:{stage.value}",
         ))  # fmt: skip
     return rows
 
 
-def reached(stage: str) -> Exists | Q:
-    """Return the condition for deals that reached ``stage`` at some point."""
-    if stage == Stage.LEAD:
-        return Q()
-    return Exists(StageChange.objects.filter(deal=OuterRef("pk"), to_stage=stage))
+def reached(stage: str) -> Q:
+    """Return the condition for deals that reached ``stage`` at some point (the pipeline
+    moves one stage on at a time, so a deal reached every stage up to its furthest)."""
+    return Q(furthest_stage__gte=stage_position(stage))
 
 
-def furthest_stage() -> Coalesce:
-    """SQL for the furthest pipeline stage a deal reached (its index in PIPELINE): the
-    pipeline only moves one stage on at a time, so a deal reached every stage up to it."""
-    order = Case(
-        *[When(to_stage=stage.value, then=Value(i)) for i, stage in enumerate(PIPELINE)],
-        default=None, output_field=IntegerField(),
-    )  # fmt: skip
-    furthest = (
-        StageChange.objects.filter(deal=OuterRef("pk"))
-        .values("deal")
-        .annotate(m=Max(order))
-        .values("m")
-    )
-    return Coalesce(Subquery(furthest, output_field=IntegerField()), Value(0))
-
-
-def funnel_rows(filters: DashboardFilters) -> list[StageRow]:
+def funnel_rows(figures: list[dict[str, Any]]) -> list[StageRow]:
     """Return, of the deals first contacted in the period, how many reached each pipeline
-    stage so far and their face value (one query grouped by the furthest stage reached;
-    a stage's figure is the sum over that stage and every one after it)."""
-    by_furthest = {
-        r["furthest"]: r
-        for r in segment_deals(filters)
-        .filter(created_in(filters.period))
-        .annotate(furthest=furthest_stage())
-        .values("furthest")
-        .annotate(n=Count("pk"), amount=Sum("face_value"))
-        .order_by()
-    }
+    stage so far and their face value, from the period's new deals and their face value by
+    furthest stage reached (``cur_new``, ``face``): a stage's figure is the sum over that
+    stage and every one after it."""
+    by_furthest = {r["furthest_stage"]: {"n": r["cur_new"], "amount": r["face"]} for r in figures}
     counts, amounts = [0] * len(PIPELINE), [0] * len(PIPELINE)
     for i in reversed(range(len(PIPELINE))):
         row = by_furthest.get(i, {})
@@ -248,37 +262,8 @@ def lost_reason_rows(filters: DashboardFilters) -> list[ReasonRow]:
 def segment_rows(filters: DashboardFilters, group_by: str, drill_prefix: str) -> list[SegmentRow]:
     """Return per group: new deals, quoted and won (first quoted in the period), executed
     count, amount and fees (executed in the period) — one GROUP BY query."""
-    period = filters.period
-    executed = executed_in(period)
-    quoted = Q(pk__in=first_quoted_in(period))
-    new = created_in(period)
-    rows = list(
-        segment_deals(filters)
-        .filter(executed | quoted | new)
-        .annotate(group=group_key(group_by))
-        .values("group")
-        .annotate(
-            deals=Count("pk", filter=new),
-            quoted=Count("pk", filter=quoted),
-            won=Count("pk", filter=quoted & Q(executed_on__isnull=False)),
-            executed=Count("pk", filter=executed),
-            amount=Sum(amount_paid_out(), filter=executed),
-            fee=Sum("fee", filter=executed),
-        )
-        .order_by("group")
-    )
-    labels = group_labels(group_by, [r["group"] or "" for r in rows])
-    result = [
-        SegmentRow(
-            key=r["group"] or "", label=labels[r["group"] or ""], deals=r["deals"],
-            won=r["won"], win_rate=ratio(r["won"], r["quoted"]),
-            executed_amount=int(r["amount"] or 0), fee_revenue=int(r["fee"] or 0),
-            drill=f"{drill_prefix}:{r['group'] or ''}", quoted=r["quoted"],
-            executed=r["executed"],
-        )
-        for r in rows
-    ]  # fmt: skip
-    return sorted(result, key=lambda r: (-r.executed_amount, -r.deals, r.key))
+    rows = _grouped_figures(filters, group_by, {"cur": filters.period})
+    return _segment_rows(rows, group_by, drill_prefix)
 
 
 def bottleneck(filters: DashboardFilters, stages: list[StageRow], *, today: date,

@@ -8,7 +8,6 @@ from typing import Any
 from django.db.models import (
     Case,
     CharField,
-    Exists,
     Expression,
     F,
     OuterRef,
@@ -30,7 +29,7 @@ from deals.choices import Channel
 from deals.models import Deal, Receivable, StallThreshold
 
 from ..filters import AMOUNT_BANDS, DashboardFilters, Period
-from .sql import datetime_range
+from .sql import datetime_range, day_start
 
 
 def amount_paid_out() -> Expression:
@@ -115,18 +114,11 @@ def executed_in(period: Period | tuple[date, date], prefix: str = "") -> Q:
     return Q(**{f"{prefix}executed_on__gte": start, f"{prefix}executed_on__lte": end})
 
 
-def first_quoted_in(period: Period) -> QuerySet:
-    """Return ids of deals first quoted in ``period``: a move to quoted in it and none
-    before (an index range and an anti-join, not a MIN over every deal's history)."""
-    from deals.models import StageChange
-
+def first_quoted_in(period: Period) -> Q:
+    """Return the condition for deals first quoted in ``period`` (their first move to
+    quoted, kept on the deal by ``deals.milestones``)."""
     low, high = datetime_range(period.start, period.end)
-    earlier = StageChange.objects.filter(deal=OuterRef("deal_id"), to_stage="quoted", at__lt=low)
-    return (
-        StageChange.objects.filter(to_stage="quoted", at__gte=low, at__lt=high)
-        .filter(~Exists(earlier))
-        .values("deal_id")
-    )
+    return Q(first_quoted_at__gte=low, first_quoted_at__lt=high)
 
 
 def lost_in(period: Period) -> Q:
@@ -147,7 +139,9 @@ def stall_q(today: date, thresholds: list[tuple[str, int]], stage: str | None = 
     for code, days in thresholds:
         if stage and code != stage:
             continue
-        q |= Q(stage=code, stage_entered_at__date__lt=add_business_days(today, -days))
+        # Entered before local midnight of the cutoff day: a datetime range, not the
+        # local date of every deal's timestamp.
+        q |= Q(stage=code, stage_entered_at__lt=day_start(add_business_days(today, -days)))
     return q
 
 

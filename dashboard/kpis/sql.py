@@ -1,30 +1,26 @@
-"""SQL building blocks the KPIs share: datetime arithmetic and the period bounds of datetime
-columns; business days in SQL come from ``core.calendar_sql``."""
+"""SQL building blocks the KPIs share: the period bounds of datetime columns (business days
+in SQL come from ``core.calendar_sql``)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import DateTimeField, Func
+from django.db.models import DateField, Func
 from django.utils import timezone
 
 from core.calendar import bank_holidays
 
 
-class MinusSeconds(Func):
-    """A datetime column minus an integer column of seconds (a datetime)."""
+class MonthStart(Func):
+    """The first day of a date column's month. Django's ``TruncMonth`` truncates a date as a
+    timestamp with time zone, converting the zone on every row; a date needs no zone."""
 
-    output_field = DateTimeField()
-    arity = 2
-    template = "(%(expressions)s * INTERVAL '1 second')"
-    arg_joiner = " - "
+    output_field = DateField()
+    template = "DATE_TRUNC('month', %(expressions)s::timestamp)::date"
 
     def as_sqlite(self, compiler, connection, **extra_context):
-        return self.as_sql(
-            compiler, connection,
-            template="datetime(%(expressions)s || ' seconds')", arg_joiner=", '-' || ",
-            **extra_context,
-        )  # fmt: skip
+        return self.as_sql(compiler, connection, template="date(%(expressions)s, 'start of month')",
+                           **extra_context)  # fmt: skip
 
 
 class HolidayWindow:

@@ -9,6 +9,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
@@ -20,6 +22,7 @@ from credit.services import consume, release
 from ..choices import OPEN_STAGES, RESERVED_STAGES, ApprovalStatus, Stage, next_stage
 from ..exceptions import TransitionBlocked
 from ..facts import missing
+from ..milestones import advance, stage_position
 from ..models import ApprovalRequest, Deal, LostReason, StageChange
 from ..signals import deal_moved
 from .records import exposure_split, snapshot_clearance
@@ -83,6 +86,7 @@ def record_stage_change(deal: Deal, *, from_stage: str, actor: Any, comment: str
         comment=comment, seconds_in_stage=max(int((now - deal.stage_entered_at).total_seconds()), 0),
     )  # fmt: skip
     deal.stage_entered_at = now
+    advance(deal, deal.stage, now)
     deal.save()
     deal_moved.send(sender=Deal, deal=deal, from_stage=from_stage, to_stage=deal.stage,
                     actor=actor)  # fmt: skip
@@ -172,15 +176,18 @@ def move_many(
     if not locked:
         return []
     now = timezone.now()
-    StageChange.objects.bulk_create(
-        [StageChange(deal=deal, from_stage=source, to_stage=to, actor=actor, at=now,
-                     comment=comment,
-                     seconds_in_stage=max(int((now - deal.stage_entered_at).total_seconds()), 0))
-         for deal in locked],
-        batch_size=1000,
-    )  # fmt: skip
+    changes = [
+        StageChange(deal=deal, from_stage=source, to_stage=to, actor=actor, at=now,
+                    comment=comment,
+                    seconds_in_stage=max(int((now - deal.stage_entered_at).total_seconds()), 0))
+        for deal in locked
+    ]  # fmt: skip
+    for change in changes:
+        change.set_business_days()
+    StageChange.objects.bulk_create(changes, batch_size=1000)
     moved = Deal.objects.filter(pk__in=[deal.pk for deal in locked])
-    moved.update(stage=to, stage_entered_at=now, updated_at=now)
+    moved.update(stage=to, stage_entered_at=now, updated_at=now,
+                 furthest_stage=Greatest("furthest_stage", Value(stage_position(to))))  # fmt: skip
     deals = list(moved.select_related("client").order_by("pk"))
     for deal in deals:
         deal_moved.send(sender=Deal, deal=deal, from_stage=source, to_stage=to, actor=actor)

@@ -9,6 +9,7 @@ import factory
 from django.utils import timezone
 
 from collection.models import ExpectedCollection, RepurchaseRequest
+from deals.milestones import refresh_milestones
 from deals.models import StageChange
 from tests.factories import CustomerFactory, ReceivableFactory
 
@@ -35,6 +36,8 @@ def history(deal, moves: list[tuple[str, datetime]]) -> list[StageChange]:
             seconds_in_stage=int((when - since).total_seconds()),
         ))  # fmt: skip
         previous, since = stage, when
+    refresh_milestones([deal.pk])
+    deal.refresh_from_db()
     return rows
 
 
