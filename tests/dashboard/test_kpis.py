@@ -16,6 +16,7 @@ from core.calendar import business_days_between
 from core.calendar_sql import business_days_between_sql
 from dashboard.assumptions import default_assumptions
 from dashboard.filters import DashboardFilters, Period
+from dashboard.kpis import collections as coll
 from dashboard.kpis.sql import HolidayWindow
 from dashboard.selectors import dashboard_data, drill_deals, drill_receivables
 from deals.models import Deal
@@ -67,6 +68,29 @@ class TestHeadlineFigures:
         assert fig(data, "repurchase_rate").value == Decimal("0.2000")
         assert fig(data, "repurchase_rate").value == repurchase_rate(start, end, today=today)
         assert fig(data, "delay_rate").previous == Decimal("0.0000")
+
+    @pytest.mark.parametrize("kind", ["month", "quarter", "fiscal_year"])
+    def test_whole_month_periods_read_the_monthly_pass_as_a_direct_count(self, dashboard_world,
+                                                                         kind):  # fmt: skip
+        today = dashboard_world.today
+        filters = replace(dashboard_world.filters, period=getattr(Period, kind)(today))
+        holidays = HolidayWindow(date(2025, 1, 1), date(2027, 4, 1)).days
+        window = coll.trend_window(filters, 12)
+        monthly = coll.lateness_by_month(filters, *window, today=today, holidays=holidays)
+        assert monthly  # the book has collections due in the window
+        summed = coll.delay_totals(filters, today=today, holidays=holidays, monthly=monthly,
+                                   covered=window)  # fmt: skip
+        direct = coll.delay_totals(filters, today=today, holidays=holidays)
+        assert summed == direct
+
+    def test_a_custom_range_is_counted_directly(self, dashboard_world):
+        period = Period.custom(date(2026, 5, 11), date(2026, 5, 29))
+        assert period.month_starts is None
+        assert Period.quarter(date(2026, 5, 1)).month_starts == [
+            date(2026, 4, 1), date(2026, 5, 1), date(2026, 6, 1)]  # fmt: skip
+        data = data_for(dashboard_world, period=period)
+        start, end, today = period.start, period.end, dashboard_world.today
+        assert fig(data, "delay_rate").value == delay_rate(start, end, today=today)
 
     def test_expected_loss_is_exposure_times_pd_times_lgd(self, dashboard_world):
         data = data_for(dashboard_world)

@@ -19,6 +19,7 @@ from credit.selectors import current_grades
 from customers.models import Customer
 from deals.choices import ApprovalStatus, Stage
 from deals.demo import seed_deals
+from deals.milestones import business_days_in_stage, refresh_milestones
 from deals.models import ApprovalRequest, Deal, DealSequence, Receivable, StageChange
 from deals.services import may_decide
 from deals.services.records import _invoice_key
@@ -86,6 +87,15 @@ def test_the_large_path_writes_a_consistent_book_in_bulk():
         change = last_move.get(deal.pk)
         assert (change.to_stage if change else Stage.LEAD) == deal.stage
         assert deal.stage_entered_at == (change.at if change else deal.created_at)
+    # Milestones and days in stage written in bulk equal those recomputed from the log.
+    written = dict(Deal.objects.values_list("pk", "first_quoted_at"))
+    furthest = dict(Deal.objects.values_list("pk", "furthest_stage"))
+    assert any(written.values()) and any(furthest.values())
+    refresh_milestones()
+    assert dict(Deal.objects.values_list("pk", "first_quoted_at")) == written
+    assert dict(Deal.objects.values_list("pk", "furthest_stage")) == furthest
+    for change in StageChange.objects.all():
+        assert change.business_days == business_days_in_stage(change.at, change.seconds_in_stage)
     stages = Counter(deal.stage for deal in deals)
     assert stages[Stage.LOST] > stages[Stage.APPROVAL] and len(stages) >= 10
     pending = Counter(ApprovalRequest.objects.filter(status=ApprovalStatus.PENDING)
