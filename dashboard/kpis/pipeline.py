@@ -96,13 +96,17 @@ def _grouped_figures(filters: DashboardFilters, group_by: str, periods: dict[str
     )
 
 
+GROUP_KEYS = ("group", "furthest_stage")
+
+
 def _collapse(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
-    """Sum grouped figures over every column but ``key`` (None counts as 0)."""
+    """Regroup figures grouped by channel and furthest stage by ``key`` alone, summing
+    every figure (None counts as 0)."""
     merged: dict[Any, dict[str, Any]] = {}
     for row in rows:
         into = merged.setdefault(row[key], {key: row[key]})
         for name, value in row.items():
-            if name != key and not isinstance(value, str):
+            if name not in GROUP_KEYS:
                 into[name] = into.get(name, 0) + (value or 0)
     return list(merged.values())
 
