@@ -32,11 +32,19 @@ import random
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from harness import percentiles, scratch_database, setup_django, timed
+from harness import (
+    Result,
+    explain,
+    measure,
+    scratch_database,
+    setup_django,
+    timed,
+    vacuum_analyze,
+)
 
 DAY = 86400.0
 TARGET_P95_MS = 20.0
@@ -49,12 +57,6 @@ CLIENT_TRADES = ("商事", "工業", "物産", "製作所", "運輸", "食品", 
 DEBTOR_TRADES = ("建設", "総合開発", "電力", "自動車", "重工業", "百貨店", "鉄道", "製鉄")
 GRADES = ("A", "B", "C", "D", "E")
 GRADE_WEIGHTS = (15, 40, 30, 10, 5)
-
-
-def pct(samples: list[float], q: float) -> float:
-    """The ``q`` quantile of ``samples``, rounded to a sample like ``harness.percentiles``."""
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 # --------------------------------------------------------------------------- generation
@@ -329,13 +331,6 @@ def balance_mismatches() -> int:
         return cursor.fetchone()[0]
 
 
-def analyze() -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
-
-
 def create_limits(
     rng: random.Random,
     parties: Parties,
@@ -458,42 +453,6 @@ def create_ratings(rng: random.Random, parties: Parties, rater_id: int) -> int:
 # --------------------------------------------------------------------------- measurement
 
 
-@dataclass
-class Result:
-    """Timings and query counts of repeated calls of one operation at one ledger size."""
-
-    name: str
-    ledger: int
-    samples: list[float] = field(default_factory=list)
-    queries: list[int] = field(default_factory=list)
-    slowest: tuple[float, str] = (-1.0, "")
-    note: str = ""
-
-    @property
-    def median_ms(self) -> float:
-        return percentiles(self.samples)[0] * 1000
-
-    @property
-    def p95_ms(self) -> float:
-        return percentiles(self.samples)[1] * 1000
-
-    @property
-    def p99_ms(self) -> float:
-        return pct(self.samples, 0.99) * 1000
-
-    @property
-    def query_range(self) -> str:
-        low, high = min(self.queries), max(self.queries)
-        return f"{low}" if low == high else f"{low}–{high}"
-
-    def line(self) -> str:
-        return (
-            f"  {self.name:<34} {self.ledger:>9,} {len(self.samples):>6,} {self.median_ms:>8.2f} "
-            f"{self.p95_ms:>8.2f} {self.p99_ms:>8.2f} {max(self.samples) * 1000:>8.1f} "
-            f"{self.query_range:>7}"
-        )
-
-
 HEADER = (
     f"  {'operation':<34} {'entries':>9} {'calls':>6} {'median':>8} {'p95':>8} {'p99':>8} "
     f"{'max':>8} {'queries':>7}\n  {'':<34} {'':>9} {'':>6} {'ms':>8} {'ms':>8} {'ms':>8} "
@@ -501,33 +460,13 @@ HEADER = (
 )
 
 
-def measure(name: str, ledger: int, calls: list[Callable[[], object]], warmup: int = 10) -> Result:
-    """Run each call once (after ``warmup`` untimed ones), timing it and counting queries."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    for call in calls[:warmup]:
-        call()
-    result = Result(name, ledger)
-    for call in calls:
-        connection.queries_log.clear()  # the log keeps 9,000 queries; a full one counts 0
-        with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
-            call()
-            result.samples.append(time.perf_counter() - started)
-        result.queries.append(len(captured))
-        for query in captured.captured_queries:
-            if float(query["time"]) > result.slowest[0]:
-                result.slowest = (float(query["time"]), query["sql"])
-    return result
-
-
-def explain(sql: str) -> str:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
-        return "\n".join(f"      {row[0]}" for row in cursor.fetchall())
+def line(result: Result) -> str:
+    """Return ``result`` as a row under ``HEADER`` (its size is the ledger's entries)."""
+    return (
+        f"  {result.name:<34} {result.size:>9,} {len(result.samples):>6,} "
+        f"{result.median_ms:>8.2f} {result.p95_ms:>8.2f} {result.p99_ms:>8.2f} "
+        f"{max(result.samples) * 1000:>8.1f} {result.query_range:>7}"
+    )
 
 
 def read_operations(
@@ -577,24 +516,20 @@ def read_operations(
         return list(page.object_list)
 
     top, top_entries = customers[heavy[0]], heavy[1]
+
+    def timed_calls(name: str, calls: list[Callable[[], object]], warmup: int = 10) -> Result:
+        """Measure ``calls`` after running the first ``warmup`` of them untimed."""
+        return measure(name, calls, calls[:warmup], size=ledger)
+
+    credits, panes = [credit_call(c) for c in sampled], [ledger_call(c) for c in sampled]
     return [
-        measure("check_limit", ledger, checks),
-        measure("counterparty_credit (credit page)", ledger, [credit_call(c) for c in sampled]),
-        measure(
-            f"  …largest debtor ({top_entries:,} entries)",
-            ledger,
-            [credit_call(top)] * 20,
-            warmup=2,
-        ),
-        measure("ledger pane (count + 25 rows)", ledger, [ledger_call(c) for c in sampled]),
-        measure(
-            f"  …largest debtor ({top_entries:,} entries)",
-            ledger,
-            [ledger_call(top)] * 20,
-            warmup=2,
-        ),
-        measure("counterparty_list page 1 (50 rows)", ledger, [list_page] * pages, warmup=2),
-        measure("  …via Paginator (count + rows)", ledger, [list_paginated] * pages, warmup=2),
+        timed_calls("check_limit", checks),
+        timed_calls("counterparty_credit (credit page)", credits),
+        timed_calls(f"  …largest debtor ({top_entries:,} entries)", [credit_call(top)] * 20, 2),
+        timed_calls("ledger pane (count + 25 rows)", panes),
+        timed_calls(f"  …largest debtor ({top_entries:,} entries)", [ledger_call(top)] * 20, 2),
+        timed_calls("counterparty_list page 1 (50 rows)", [list_page] * pages, 2),
+        timed_calls("  …via Paginator (count + rows)", [list_paginated] * pages, 2),
     ]
 
 
@@ -663,7 +598,7 @@ def main() -> None:
         for round_no, entries in enumerate((small, rest)):
             load_s = timed(lambda entries=entries: load_entries(entries, maker.pk))
             balance_s = timed(rebuild_balances)
-            analyze_s = timed(analyze)
+            analyze_s = vacuum_analyze()
             count = ExposureEntry.objects.count()
             open_total = sum(e.client_total for e in Exposure.objects.all())
             expected = sum(e[6] + e[7] for e in (small if round_no == 0 else [*small, *rest]))
@@ -682,7 +617,7 @@ def main() -> None:
             )
             print(HEADER)
             for result in round_results:
-                print(result.line())
+                print(line(result))
             results.extend(round_results)
 
         # Writes: reserve with row locks, limit re-check, ledger append and audit event.
@@ -718,10 +653,10 @@ def main() -> None:
                 call()
             transaction.set_rollback(True)
         outcomes.clear()
-        reserve_result = measure("reserve (row locks + append)", count, calls, warmup=0)
+        reserve_result = measure("reserve (row locks + append)", calls, size=count)
         mismatches = balance_mismatches()
         print(HEADER)
-        print(reserve_result.line())
+        print(line(reserve_result))
         print(
             f"  outcomes: {', '.join(f'{v} {k}' for k, v in sorted(outcomes.items()))}; "
             f"balances differing from ledger sums afterwards: {mismatches}"
@@ -731,7 +666,7 @@ def main() -> None:
         print("\nsummary on the full ledger")
         print(HEADER)
         for result in [*results[half:], reserve_result]:
-            print(result.line())
+            print(line(result))
         print(
             f"\n  {'operation':<34} {'queries/call small → full (max)':>31} "
             f"{'median full/small':>18}"
@@ -751,15 +686,15 @@ def main() -> None:
         print(
             "  (the ledger pane runs 1 query for a party without entries: the paginator skips "
             "the rows; a refused reserve runs fewer)\n"
-            f"  query counts per call constant from {results[0].ledger:,} to "
-            f"{results[half].ledger:,} entries: {'NO: ' + ', '.join(grows) if grows else 'yes'}"
+            f"  query counts per call constant from {results[0].size:,} to "
+            f"{results[half].size:,} entries: {'NO: ' + ', '.join(grows) if grows else 'yes'}"
         )
         check = results[half]
         verdict = "PASS" if check.p95_ms < TARGET_P95_MS else "FAIL"
         print(
             f"\n  check_limit p95 < {TARGET_P95_MS:.0f} ms: {verdict} "
             f"(p95 {check.p95_ms:.2f} ms over {len(check.samples):,} calls, "
-            f"{check.ledger:,} entries)"
+            f"{check.size:,} entries)"
         )
         print("\nslowest single query of each operation on the full ledger:")
         for result in [*results[half:], reserve_result]:
@@ -773,7 +708,7 @@ def main() -> None:
                 label = parent if parent == result.name else f"{parent} {result.name.strip()}"
                 print(f"\n  EXPLAIN ANALYZE, slowest query of {label}:")
                 print(f"    {result.slowest[1]}")
-                plan = explain(result.slowest[1]).splitlines()
+                plan = explain(result.slowest[1], analyze=True).splitlines()
                 print("\n".join(plan[:EXPLAIN_LINES]))
                 if len(plan) > EXPLAIN_LINES:
                     print(f"      … {len(plan) - EXPLAIN_LINES} more lines")

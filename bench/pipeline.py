@@ -31,11 +31,17 @@ import argparse
 import os
 import random
 import time
-from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
-from harness import percentiles, scratch_database, setup_django
+from harness import (
+    Call,
+    Result,
+    explain,
+    measure,
+    scratch_database,
+    serve_like_wsgi,
+    setup_django,
+    vacuum_analyze,
+)
 
 TARGET_P95_MS = 300.0
 EXPLAIN_LINES = 40
@@ -44,83 +50,34 @@ OPEN_FOR_TRANSITION = ("lead", "documents", "screening", "underwriting", "quoted
                        "contracted")  # fmt: skip
 
 
-@dataclass
-class Result:
-    """Timings and query counts of one page at one size."""
-
-    name: str
-    samples: list[float] = field(default_factory=list)  # seconds
-    queries: list[int] = field(default_factory=list)
-    sql_seconds: list[float] = field(default_factory=list)
-    by_key: dict[str, int] = field(default_factory=dict)  # key → most queries seen
-    statuses: Counter = field(default_factory=Counter)
-    failed: int = 0
-    slowest: tuple[float, str] = (-1.0, "")
-
-    @property
-    def median_ms(self) -> float:
-        return percentiles(self.samples)[0] * 1000
-
-    @property
-    def p95_ms(self) -> float:
-        return percentiles(self.samples)[1] * 1000
-
-    @property
-    def sql_ms(self) -> float:
-        return percentiles(self.sql_seconds)[0] * 1000
-
-    @property
-    def query_range(self) -> str:
-        low, high = min(self.queries), max(self.queries)
-        return str(low) if low == high else f"{low}–{high}"
-
-    def line(self) -> str:
-        codes = ",".join(f"{code}×{n}" for code, n in sorted(self.statuses.items()))
-        failed = f"  {self.failed} FAILED" if self.failed else ""
-        return (
-            f"  {self.name:<38} {self.median_ms:8.1f} {self.p95_ms:8.1f} {self.sql_ms:8.1f} "
-            f"{self.query_range:>9}  {codes}{failed}"
-        )
-
-
 HEADER = (
     f"  {'page':<38} {'median':>8} {'p95':>8} {'sql med':>8} {'queries':>9}  status\n"
     f"  {'':<38} {'ms':>8} {'ms':>8} {'ms':>8}"
 )
 
 
-@dataclass
-class Call:
-    key: str  # what the query count may depend on (the page, or the deal's stage and parties)
-    run: Callable[[], object]  # returns the response
-    ok: Callable[[object], bool]
+def line(result: Result) -> str:
+    """Return ``result`` as a row under ``HEADER``."""
+    codes = ",".join(f"{code}×{n}" for code, n in sorted(result.statuses.items()))
+    failed = f"  {result.failed} FAILED" if result.failed else ""
+    return (
+        f"  {result.name:<38} {result.median_ms:8.1f} {result.p95_ms:8.1f} {result.sql_ms:8.1f} "
+        f"{result.query_range:>9}  {codes}{failed}"
+    )
 
 
-def measure(name: str, calls: list[Call], warmup: list[Call]) -> Result:
-    """Make each call once after the untimed warm-up calls, timing it and counting queries."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    for call in warmup:
-        call.run()
-    result = Result(name)
-    for call in calls:
-        connection.queries_log.clear()  # the log keeps 9,000 queries; a full one counts 0
-        with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
-            response = call.run()
-            result.samples.append(time.perf_counter() - started)
-        count = len(captured)
-        result.queries.append(count)
-        result.by_key[call.key] = max(result.by_key.get(call.key, 0), count)
-        result.sql_seconds.append(sum(float(q["time"]) for q in captured.captured_queries))
-        result.statuses[response.status_code] += 1
-        if not call.ok(response):
-            result.failed += 1
-        for query in captured.captured_queries:
-            if float(query["time"]) > result.slowest[0]:
-                result.slowest = (float(query["time"]), query["sql"])
-    return result
+def add_seed_args(parser: argparse.ArgumentParser, *, customers: int) -> None:
+    """Add the options ``seed`` reads: the deals of the two rounds, receivables per deal,
+    customers through the services (``customers`` by default) and the random seed."""
+    parser.add_argument("--deals", type=int, default=100_000, help="deals of the big round")
+    parser.add_argument("--small-deals", type=int, default=1_000, help="deals of the first round")
+    parser.add_argument("--receivables-per-deal", type=int, default=10)
+    parser.add_argument(
+        "--customers", type=int, default=customers,
+        help="customers seeded through the services (KYC, screening, ratings, limits); the "
+             "deals seeder adds more in bulk up to one per 20 deals",
+    )  # fmt: skip
+    parser.add_argument("--seed", type=int, default=20261121)
 
 
 def seed(args, deals: int) -> float:
@@ -142,15 +99,6 @@ def seed(args, deals: int) -> float:
 
     with transaction.atomic():
         run_seeders(options, log)
-    return time.perf_counter() - started
-
-
-def vacuum_analyze() -> float:
-    from django.db import connection
-
-    started = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     return time.perf_counter() - started
 
 
@@ -212,6 +160,7 @@ def run_round(args, deals: int, rng: random.Random) -> dict[str, object]:
         print(f"\n## {deals:,} deals × {args.receivables_per_deal} receivables ({name})")
         seeded_s = seed(args, deals)
         analyze_s = vacuum_analyze()
+        serve_like_wsgi()
         print(f"  seeding: {seeded_s:.1f} s; vacuum analyze {analyze_s:.1f} s")
         print(f"  book: {book()}")
         reverse("deals:kanban")  # the pages exist (NoReverseMatch otherwise)
@@ -261,7 +210,7 @@ def run_round(args, deals: int, rng: random.Random) -> dict[str, object]:
 
         print(HEADER)
         for result in results:
-            print(result.line())
+            print(line(result))
         explained = {}
         if connection.vendor == "postgresql":
             for result in results:
@@ -270,28 +219,11 @@ def run_round(args, deals: int, rng: random.Random) -> dict[str, object]:
         return {"deals": deals, "results": results, "seeded": seeded_s, "explained": explained}
 
 
-def explain(sql: str) -> str:
-    """EXPLAIN ANALYZE a read; only EXPLAIN a write (it would run)."""
-    from django.db import connection
-
-    analyze = sql.lstrip().upper().startswith("SELECT")
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN ({'ANALYZE, BUFFERS' if analyze else 'COSTS'}) {sql}")
-        return "\n".join(f"      {row[0]}" for row in cursor.fetchall())
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--deals", type=int, default=100_000, help="deals of the big round")
-    parser.add_argument("--small-deals", type=int, default=1_000, help="deals of the first round")
-    parser.add_argument("--receivables-per-deal", type=int, default=10)
-    parser.add_argument(
-        "--customers", type=int, default=100,
-        help="customers seeded through the services (KYC, screening, ratings, limits); the "
-             "deals seeder adds more in bulk up to one per 20 deals",
-    )  # fmt: skip
+    add_seed_args(parser, customers=100)
     parser.add_argument("--samples", type=int, default=20, help="loads of each list page")
     parser.add_argument("--details", type=int, default=50, help="deal pages (random deals)")
     parser.add_argument("--transitions", type=int, default=50, help="moves to lost")
@@ -299,7 +231,6 @@ def main() -> None:
         "--quick", action="store_true", help="1,000 then 10,000 deals, fewer samples"
     )
     parser.add_argument("--explain", action="store_true", help="EXPLAIN every page's slowest")
-    parser.add_argument("--seed", type=int, default=20261121)
     args = parser.parse_args()
     if args.quick:
         args.deals = min(args.deals, 10_000)

@@ -48,9 +48,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-import jaconv
+from dedup import LEGAL_FORMS, half_width, make_company
 from faker import Faker
-from harness import scratch_database, setup_django
+from harness import scratch_database, setup_django, vacuum_analyze
 
 TARGET_SECONDS = 30.0
 TARGET_AUTO = 0.90
@@ -107,10 +107,6 @@ class Deposit:
     variant: str = ""
 
 
-def half(text: str) -> str:
-    return jaconv.z2h(text, kana=True, ascii=True, digit=True)
-
-
 def month_add(day: date, months: int) -> tuple[int, int]:
     index = day.year * 12 + day.month - 1 + months
     return index // 12, index % 12 + 1
@@ -135,8 +131,6 @@ class World:
     """The register, the book of receivables and a month's deposits, with their truth."""
 
     def __init__(self, args, rng: random.Random, month: tuple[int, int]) -> None:
-        from dedup import LEGAL_FORMS, make_company
-
         from collection.matching import payer_key
 
         self.rng = rng
@@ -153,7 +147,8 @@ class World:
                 if (
                     key in seen
                     or len(key) < 3
-                    or len(half(made.reading).encode("cp932")) != len(half(made.reading))
+                    or len(half_width(made.reading).encode("cp932"))
+                    != len(half_width(made.reading))
                 ):
                     continue
                 seen.add(key)
@@ -196,7 +191,7 @@ class World:
     def small_full(reading: str) -> str:
         from core.text import fold_small_kana
 
-        return half(fold_small_kana(reading))
+        return half_width(fold_small_kana(reading))
 
     def payer_name(self, debtor: Debtor) -> tuple[str, str]:
         """Return (name as the bank writes it, variant) for a deposit from ``debtor``."""
@@ -207,7 +202,7 @@ class World:
         variant = "plain"
         roll = rng.random()
         if roll < 0.10:
-            body, variant = half(debtor.reading), "small_kana"  # ｼｮｳｼﾞ rather than ｼﾖｳｼﾞ
+            body, variant = half_width(debtor.reading), "small_kana"  # ｼｮｳｼﾞ rather than ｼﾖｳｼﾞ
         elif roll < 0.16 and "ｰ" in body:
             body, variant = body.replace("ｰ", "-"), "hyphen"
         elif roll < 0.20:
@@ -227,7 +222,7 @@ class World:
         elif form < 0.65:
             name = self.bank_name(body, debtor.legal, False, closed=True)
         elif form < 0.70:
-            spelled = half(self.legal_forms[debtor.legal][1])
+            spelled = half_width(self.legal_forms[debtor.legal][1])
             name = f"{spelled} {body}" if debtor.legal_first else f"{body} {spelled}"
             variant = variant if variant != "plain" else "spelled"
         elif form < 0.73:
@@ -331,7 +326,7 @@ class World:
         def reference(indexes: list[int], edi_share: float = 0.18) -> tuple[str, str]:
             if rng.random() >= edi_share:
                 return "ﾌﾘｺﾐ", ""
-            number = half(self.invoices[indexes[0]].number)
+            number = half_width(self.invoices[indexes[0]].number)
             if rng.random() < 0.6:
                 return "ﾌﾘｺﾐ", number[:20]
             return f"ｾｲｷｭｳ {number}"[:20], ""
@@ -368,7 +363,7 @@ class World:
         rng, invoices = self.rng, self.invoices
         if kind == "unknown":
             made = rng.choice(self.unknown)
-            name = self.bank_name(half(made.reading), made.legal, made.legal_first)[:48]
+            name = self.bank_name(half_width(made.reading), made.legal, made.legal_first)[:48]
             amount = invoice_face(rng) - rng.choice((0, 0, 440, 660))
             return [Deposit(kind, name, amount, rng.choice(self.business_days()), frozenset())]
         if kind == "not_ours":  # a known payer, for an invoice nobody sold us
@@ -440,9 +435,9 @@ class World:
         name, variant = self.payer_name(debtor)
         if kind == "reference_only":  # a parent or an agent pays, naming the invoice
             made = rng.choice(self.unknown)
-            name = self.bank_name(half(made.reading), made.legal, True)[:48]
+            name = self.bank_name(half_width(made.reading), made.legal, True)[:48]
             fee = rng.choice((0, 0, 660))
-            edi = half(invoice.number)[:20]
+            edi = half_width(invoice.number)[:20]
             return [Deposit(kind, name, invoice.face - fee, self.pay_date(invoice.due),
                             frozenset([i]), "ﾌﾘｺﾐ", edi, "other_payer")]  # fmt: skip
         if kind == "partial":
@@ -494,7 +489,7 @@ def load(world: World) -> tuple[list[int], list[int]]:
     from customers.matching import normalize_name
     from customers.models import Customer, TransferName
     from deals.models import Deal, Receivable
-    from deals.services.records import _invoice_key
+    from deals.services.records import invoice_key
 
     with transaction.atomic():
         owner = User.objects.create_user(username="bench-sales", password=None)
@@ -539,7 +534,7 @@ def load(world: World) -> tuple[list[int], list[int]]:
                 deal_of[i] = deal
                 receivables.append(Receivable(
                     deal=deal, debtor=debtors[invoice.debtor], invoice_number=invoice.number,
-                    invoice_key=_invoice_key(invoice.number),
+                    invoice_key=invoice_key(invoice.number),
                     issue_date=invoice.due - timedelta(days=60), due_date=invoice.due,
                     face_amount=invoice.face, evidence_received=True,
                     verification_method="debtor_call",
@@ -578,13 +573,6 @@ def load(world: World) -> tuple[list[int], list[int]]:
     return [ids[i] for i in range(len(world.invoices))], [
         deal_index[i] for i in range(len(world.invoices))
     ]
-
-
-def analyze() -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
 
 
 # The naive matcher ---------------------------------------------------------------------
@@ -729,14 +717,14 @@ def main() -> None:
         started = time.perf_counter()
         rid, deal_of = load(world)
         truth = Truth(world, rid, deal_of)
-        analyze()
+        vacuum_analyze()
         loaded_s = time.perf_counter() - started
         data = statement_file(deposits, *month)
         started = time.perf_counter()
         imported = statement_import(data=data, file_name="bench.txt", actor_label="bench")
         import_s = time.perf_counter() - started
         entries = list(imported.statement.entries.order_by("record_number"))
-        analyze()
+        vacuum_analyze()
         kinds = Counter(d.kind for d in deposits)
         print(
             f"book: {len(world.debtors):,} debtors ({sum(1 for d in world.debtors if d.transfer):,} "

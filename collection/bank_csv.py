@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 from collections import Counter
 from datetime import date, datetime
@@ -12,6 +11,7 @@ from datetime import date, datetime
 from django.utils.translation import gettext as _
 
 from core.text import to_bank_kana
+from core.uploads import parse_yen
 
 from .zengin import (
     IN,
@@ -23,6 +23,8 @@ from .zengin import (
     StatementHeader,
     StatementProblem,
     StatementSection,
+    empty_file_error,
+    entry_fingerprint,
 )
 
 FINGERPRINT_VERSION = "csv-v1"
@@ -35,11 +37,9 @@ def _cell(row: list[str], column: int | None) -> str:
 
 
 def _amount(text: str) -> int | None:
-    cleaned = text.replace(",", "").replace("¥", "").replace("円", "").replace("\\", "").strip()
-    if not cleaned:
-        return 0
+    """Return the yen of a cell (0 when empty), None when it is not an amount."""
     try:
-        return int(cleaned)
+        return parse_yen(text) or 0
     except ValueError:
         return None
 
@@ -75,22 +75,23 @@ def parse_bank_csv(data: bytes, mapping) -> Statement:
         amount = deposit if deposit > 0 else (withdrawal or -deposit)
         raw = _cell(row, mapping.payer_column)
         description = _cell(row, mapping.description_column)
-        key = "|".join([mapping.bank_code, mapping.branch_code, mapping.account_number.lstrip("0"),
-                        day.isoformat(), str(direction), str(amount), raw, description])  # fmt: skip
-        seen[key] += 1
+        fingerprint = entry_fingerprint(
+            FINGERPRINT_VERSION, seen, mapping.bank_code, mapping.branch_code,
+            mapping.account_number.lstrip("0"), day.isoformat(), str(direction), str(amount),
+            raw, description,
+        )  # fmt: skip
         entries.append(StatementEntry(
             record_number=number, format=StatementFormat.BANK_CSV, value_date=day,
             booking_date=day, amount=amount, direction=direction,
             payer_name=to_bank_kana(raw), raw_payer_name=raw, bank_code=mapping.bank_code,
             branch_code=mapping.branch_code, account_type="1",
             account_number=mapping.account_number, description=description,
-            fingerprint=hashlib.sha256(f"{FINGERPRINT_VERSION}|{key}|{seen[key]}".encode()).hexdigest(),
+            fingerprint=fingerprint,
         ))  # fmt: skip
     if problems:
         raise StatementError(problems)
     if not entries:
-        raise StatementError([StatementProblem(0, "file", _("File"), "empty",
-                                               _("The file is empty."))])  # fmt: skip
+        raise empty_file_error()
     days = [entry.value_date for entry in entries]
     header = StatementHeader(
         record_number=0, format=StatementFormat.BANK_CSV, type_code="csv",

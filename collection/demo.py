@@ -36,7 +36,7 @@ def seed_collection(options: DemoOptions, log) -> None:
     due = ExpectedCollection.objects.filter(
         status__in=(CollectionStatus.OPEN, CollectionStatus.OVERDUE), due_date__lt=today
     )
-    if not due.exists() or due.count() > DEMO_MAX:
+    if not 0 < due.count() <= DEMO_MAX:
         return
     rng = Random(options.seed)
     deposits = []

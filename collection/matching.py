@@ -26,8 +26,14 @@ from decimal import ROUND_DOWN, Decimal
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from core.text import fold_small_kana, hiragana_to_katakana, nfkc
-from customers.matching import DUPLICATE_THRESHOLD, key_similarity, normalize_name
+from core.text import nfkc
+from customers.matching import (
+    DUPLICATE_THRESHOLD,
+    KANA_MARK_RE,
+    fold_name,
+    key_similarity,
+    normalize_name,
+)
 
 # Settings (config/settings/base.py may set them; these are the defaults).
 DEFAULT_FEE_TOLERANCE = 880  # yen a payer may deduct as the bank's transfer fee
@@ -127,11 +133,6 @@ def auto_threshold() -> Decimal:
 
 # Names ---------------------------------------------------------------------------------
 
-# Bank-transfer legal-form marks, as customers.matching strips them at the ends of a name;
-# here they also split a name in which one stands in the middle (ヤマダ(カ トウキヨウシテン).
-_MARKS = ("カ", "ユ", "ド", "シ", "メ", "ザイ", "シヤ", "イ", "トク", "フク", "ガク", "ソ")
-_MARK = "|".join(sorted(_MARKS, key=len, reverse=True))
-_INNER_MARK_RE = re.compile(rf"\((?:{_MARK})\)|(?:^|(?<=[\s(]))(?:{_MARK})\)|\((?:{_MARK})(?=$|\s)")
 _EDGE_DIGITS_RE = re.compile(r"^\d+|\d+$")
 
 
@@ -158,8 +159,9 @@ def payer_keys(name: str) -> tuple[str, ...]:
     at either end (a customer or invoice number typed into the name field)."""
     primary = payer_key(name)
     alternatives: list[str] = []
-    folded = fold_small_kana(hiragana_to_katakana(nfkc(name or ""))).upper()
-    parts = _INNER_MARK_RE.split(folded)
+    # A legal-form mark in the middle (ヤマダ(カ トウキヨウシテン) splits the name, where
+    # 名寄せ strips it at either end.
+    parts = KANA_MARK_RE.split(fold_name(name or ""))
     if len(parts) > 1:
         alternatives.extend(payer_key(part) for part in parts)
     bare = _EDGE_DIGITS_RE.sub("", primary)
@@ -174,7 +176,8 @@ def payer_keys(name: str) -> tuple[str, ...]:
 
 # References ----------------------------------------------------------------------------
 
-_TOKEN_RE = re.compile(r"[0-9A-Z]+(?:[-/_.][0-9A-Z]+)*")
+# A word of letters and digits, joined over - / _ . as invoice numbers are written.
+TOKEN_RE = re.compile(r"[0-9A-Z]+(?:[-/_.][0-9A-Z]+)*")
 _NOT_ALNUM_RE = re.compile(r"[^0-9A-Z]")
 _DIGIT_RUN_RE = re.compile(r"\d{4,}")
 REFERENCE_SOURCES = ("edi", "description", "name")
@@ -196,7 +199,7 @@ def reference_tokens(text: str) -> frozenset[str]:
     (joined over - / _ .) that holds a digit and is four or more long, and each run of four
     or more digits in it."""
     tokens: set[str] = set()
-    for match in _TOKEN_RE.finditer(nfkc(text or "").upper()):
+    for match in TOKEN_RE.finditer(nfkc(text or "").upper()):
         compact = _NOT_ALNUM_RE.sub("", match.group())
         if len(compact) >= 4 and any(ch.isdigit() for ch in compact):
             tokens.add(compact)
@@ -335,8 +338,8 @@ class Line:
 class Candidate:
     """One explanation of an entry: it pays ``lines`` of ``payer_id``'s receivables.
 
-    ``score`` is the log-odds from the evidence alone; ``confidence`` the same as a
-    probability, before it is weighed against the other candidates.
+    ``score`` is the log-odds from the evidence alone, before it is weighed against the
+    other candidates.
     """
 
     payer_id: int
@@ -345,10 +348,6 @@ class Candidate:
     score: float
     due_date: date  # the earliest due date among the lines, to rank ties
     signature: tuple | None = None  # equal for interchangeable candidates
-
-    @property
-    def confidence(self) -> Decimal:
-        return _probability(1 / (1 + math.exp(-self.score)))
 
     @property
     def expected_ids(self) -> tuple[int, ...]:
@@ -863,6 +862,9 @@ class NameIndex:
         self._exact: dict[str, dict[int, str]] = {}
         self._sorted: list[str] | None = None
         self._by_length: dict[int, list[str]] | None = None
+        # Matches by (payer name, raw payer name): a run asks once to load the book and
+        # again to match, and once more per pass for an entry left waiting.
+        self._matches: dict[tuple[str, str], tuple[PayerMatch, ...]] = {}
 
     def add(self, key: str, customer_id: int, how: str) -> None:
         """Register ``key`` (a payer_key) for a customer, ``how`` being transfer or reading."""
@@ -872,12 +874,20 @@ class NameIndex:
         if owners.get(customer_id) != "transfer":
             owners[customer_id] = how
         self._sorted = self._by_length = None
+        self._matches.clear()
 
     def __len__(self) -> int:
         return len(self._exact)
 
     def match(self, payer_name: str, raw_payer_name: str = "") -> list[PayerMatch]:
         """Return the customers ``payer_name`` may be, strongest evidence first."""
+        key = (payer_name, raw_payer_name)
+        found = self._matches.get(key)
+        if found is None:
+            found = self._matches[key] = tuple(self._match(payer_name, raw_payer_name))
+        return list(found)  # a copy: callers extend it
+
+    def _match(self, payer_name: str, raw_payer_name: str) -> list[PayerMatch]:
         keys = payer_keys(payer_name)
         if not keys:
             return []

@@ -38,7 +38,7 @@ from customers.models import Customer
 
 from .models import Allocation, CollectionStatus, DunningLog, ExpectedCollection
 from .overdue import ALERT_AFTER_DAYS, days_overdue, overdue_cutoff
-from .selectors import SETTLED_STATUSES, unpaid_collections
+from .selectors import unpaid_collections, unpaid_q
 from .services.recovery import repurchase_open
 
 JOB = "job:collection_overdue"
@@ -56,9 +56,10 @@ def refresh_statuses(today: date) -> int:
     """Mark unpaid open or partly paid collections due before ``today`` overdue (and put back
     any overdue one whose due date is not past, as ``derive_status`` would); return how many
     became overdue. Statuses are derived data: the check's run is the audit record."""
-    unpaid = Q(expected_amount__gt=F("paid_amount") + F("fee_amount"))
     marked = ExpectedCollection.objects.filter(
-        unpaid, status__in=[CollectionStatus.OPEN, CollectionStatus.PARTIAL], due_date__lt=today
+        unpaid_q(),
+        status__in=[CollectionStatus.OPEN, CollectionStatus.PARTIAL],
+        due_date__lt=today,
     ).update(status=CollectionStatus.OVERDUE)
     not_due = ExpectedCollection.objects.filter(
         status=CollectionStatus.OVERDUE, due_date__gte=today
@@ -184,10 +185,7 @@ def alert_broken_promises(today: date) -> int:
     )
     rows = (
         DunningLog.objects.filter(promise_date__lt=today, promise_amount__isnull=False)
-        .exclude(expected__status__in=SETTLED_STATUSES)
-        .filter(
-            expected__expected_amount__gt=F("expected__paid_amount") + F("expected__fee_amount")
-        )
+        .filter(unpaid_q("expected__"))
         .annotate(
             paid_since=Coalesce(Subquery(paid_since, output_field=BigIntegerField()), Value(0))
         )

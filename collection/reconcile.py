@@ -21,13 +21,27 @@ from typing import Any
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from core.text import nfkc
 from customers.models import Customer, TransferName
+from deals.services.records import invoice_key
 
 from . import matching
-from .matching import EntryFacts, NameIndex, OpenItem, PayerMatch, Suggestion, fold_key
-from .models import Allocation, BankEntry, CollectionStatus, EntryStatus, ExpectedCollection
-from .services.batch import EntryPlan, PlannedLine, allocate_many, suspense_many
+from .matching import (
+    TOKEN_RE,
+    EntryFacts,
+    NameIndex,
+    OpenItem,
+    PayerMatch,
+    Suggestion,
+    fold_key,
+)
+from .models import BankEntry, CollectionStatus, EntryStatus, ExpectedCollection
+from .services.batch import (
+    EntryPlan,
+    PlannedLine,
+    allocate_many,
+    applied_by_entry,
+    suspense_many,
+)
 
 OPEN_STATUSES = (CollectionStatus.OPEN, CollectionStatus.PARTIAL, CollectionStatus.OVERDUE)
 ACTOR_LABEL = "job:reconcile"
@@ -37,8 +51,6 @@ SMALL_RUN = 200  # entries up to which a run loads only the payers they name
 # An invoice number found under more payers than this names no one in particular.
 MAX_PAYERS_PER_REFERENCE = 100
 _KANJI = re.compile(r"[\u3400-\u9fff]")
-_DASHES = str.maketrans({c: "-" for c in "‐‑‒–—―−ーｰ"})
-_WORD = re.compile(r"[0-9A-Z]+(?:[-/_.][0-9A-Z]+)*")
 
 
 @dataclass
@@ -170,23 +182,14 @@ def _facts(entry: BankEntry, amount: int) -> EntryFacts:
 
 
 def _invoice_keys(entry: BankEntry) -> set[str]:
-    """Return the words of the entry's texts as deals store invoice keys (dashes unified)."""
+    """Return the words of the entry's texts that hold a digit, keyed as deals key invoice
+    numbers (``invoice_key``), to find the receivables they name."""
     keys: set[str] = set()
     for text in (entry.edi_info, entry.description, entry.raw_payer_name):
-        folded = nfkc(text or "").translate(_DASHES).upper()
-        keys.update(word for word in _WORD.findall(folded) if any(c.isdigit() for c in word))
+        for part in (text or "").split():
+            words = TOKEN_RE.findall(invoice_key(part))
+            keys.update(word for word in words if any(c.isdigit() for c in word))
     return keys
-
-
-def _applied(entry_ids: Iterable[int] | QuerySet) -> dict[int, int]:
-    rows = (
-        Allocation.objects.filter(entry__in=entry_ids, reversed_at__isnull=True)
-        .values("entry_id")
-        .annotate(total=Sum("amount"))
-        .values_list("entry_id", "total")
-        .order_by()
-    )
-    return {entry_id: int(total or 0) for entry_id, total in rows}
 
 
 def _book_for(entries: Sequence[BankEntry]) -> Book:
@@ -216,7 +219,7 @@ def suggestions_for_entries(
     open receivables of the payers recognised by name or by an invoice number."""
     if not entries:
         return {}
-    applied = _applied([entry.pk for entry in entries])
+    applied = applied_by_entry([entry.pk for entry in entries])
     book = _book_for(entries)
     result = {}
     for entry in entries:
@@ -241,7 +244,8 @@ def queue() -> QuerySet[BankEntry]:
     )
 
 
-def _plan(entry_id: int, suggestion: Suggestion) -> EntryPlan:
+def plan_of(entry_id: int, suggestion: Suggestion) -> EntryPlan:
+    """Return the plan that applies ``suggestion`` to the entry."""
     return EntryPlan(
         entry_id=entry_id,
         lines=tuple(PlannedLine(line.expected_id, line.amount, line.fee)
@@ -258,7 +262,7 @@ def _write(summary: ReconcileSummary, actor: Any) -> None:
     decided = list(summary.decisions.items())
     for start in range(0, len(decided), WRITE_CHUNK):
         chunk = decided[start : start + WRITE_CHUNK]
-        done = allocate_many([_plan(pk, choice) for pk, choice in chunk], actor=actor,
+        done = allocate_many([plan_of(pk, choice) for pk, choice in chunk], actor=actor,
                              actor_label=label)  # fmt: skip
         for pk in done.refused:
             summary.failed += 1
@@ -304,7 +308,7 @@ def reconcile(
     summary = ReconcileSummary(examined=len(rows))
     if not rows:
         return summary
-    applied = _applied(pending)
+    applied = applied_by_entry(pending)
     book = _book_for(rows) if len(rows) <= SMALL_RUN else Book.load()
     waiting: list[tuple[BankEntry, EntryFacts, list[PayerMatch]]] = []
     touched: set[int] = set()

@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from core.calendar import bank_holidays
-from core.calendar_sql import business_day_number
+from core.calendar_sql import business_days_between_sql
 
 from .models import (
     Allocation,
@@ -61,10 +61,11 @@ def outstanding_expression() -> ExpressionWrapper:
     )
 
 
-def unpaid_q() -> Q:
-    """Condition for expected collections with money still to come from the payer."""
-    return ~Q(status__in=SETTLED_STATUSES) & Q(
-        expected_amount__gt=F("paid_amount") + F("fee_amount")
+def unpaid_q(prefix: str = "") -> Q:
+    """Condition for expected collections with money still to come from the payer; ``prefix``
+    (such as ``expected__``) applies it to the collection of a related row."""
+    return ~Q(**{f"{prefix}status__in": SETTLED_STATUSES}) & Q(
+        **{f"{prefix}expected_amount__gt": F(f"{prefix}paid_amount") + F(f"{prefix}fee_amount")}
     )
 
 
@@ -247,7 +248,7 @@ def with_lateness(rows: QuerySet, today: date, holidays: list[date]) -> QuerySet
     settled by the due date or only over closed days). ``holidays`` must cover the due
     dates up to ``today``."""
     until = late_until(today)
-    days = business_day_number(until, holidays) - business_day_number(F("due_date"), holidays)
+    days = business_days_between_sql(F("due_date"), until, holidays)
     # Counting business days costs most of a row; rows settled by their due date (most of
     # them) are on time without counting.
     late = Case(When(GreaterThan(until, F("due_date")), then=days), default=Value(0),

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from core.exceptions import DomainError
 from core.feedback import show_error
 from core.uploads import ConfirmImportForm, UploadStash
+from deals.services.records import invoice_key
 
 from .bank_csv import parse_bank_csv
 from .models import (
@@ -47,6 +48,7 @@ from .services import (
     reserve_settlement_pay,
     statement_import,
 )
+from .services.batch import allocate_many
 from .zengin import StatementError, parse_statement
 
 PREVIEW_ROWS = 500
@@ -282,7 +284,7 @@ def queue_view(request: HttpRequest) -> HttpResponse:
 def queue_action_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Accept a suggestion, apply part of the entry to one invoice by hand, or park the entry
     in suspense."""
-    from .reconcile import suggestions_for
+    from .reconcile import plan_of, suggestions_for
 
     entry = get_object_or_404(BankEntry, pk=pk)
     action = request.POST.get("action")
@@ -291,7 +293,7 @@ def queue_action_view(request: HttpRequest, pk: int) -> HttpResponse:
             entry_to_suspense(entry=entry, actor=request.user)
         elif action == "manual":
             target = ExpectedCollection.objects.get(
-                receivable__invoice_key=request.POST.get("invoice", "").strip().upper(),
+                receivable__invoice_key=invoice_key(request.POST.get("invoice", "")),
                 deal__number=request.POST.get("deal", "").strip(),
             )
             allocate(entry=entry, expected=target, amount=int(request.POST.get("amount") or 0),
@@ -300,11 +302,9 @@ def queue_action_view(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             rank = int(request.POST.get("rank") or 1)
             chosen = next(s for s in suggestions_for(entry) if s.rank == rank)
-            with transaction.atomic():
-                for line in chosen.lines:
-                    allocate(entry=entry, expected=ExpectedCollection(pk=line.expected_id),
-                             amount=line.amount, fee=line.fee, actor=request.user,
-                             confidence=chosen.confidence, reasons=chosen.codes)  # fmt: skip
+            # The suggestion's lines as one plan: all applied, or the refusal shown.
+            allocate_many([plan_of(entry.pk, chosen)], actor=request.user, automatic=False,
+                          strict=True)  # fmt: skip
     except (ValidationError, DomainError) as error:
         show_error(request, error)
     except (ExpectedCollection.DoesNotExist, StopIteration, ValueError):

@@ -629,6 +629,23 @@ def _file_problem(code: str, message: str) -> StatementError:
     return StatementError([StatementProblem(0, "", "", code, message)])
 
 
+def empty_file_error() -> StatementError:
+    """Return the refusal of a file with nothing in it (全銀 or a bank's CSV alike)."""
+    return _file_problem("empty", _("The file is empty."))
+
+
+def entry_fingerprint(version: str, occurrences: Counter[str], *parts: str) -> str:
+    """Return the hash of an entry's ``parts`` and their occurrence so far in the file.
+
+    Equal entries (two transfers of the same amount from the same payer on the same day,
+    with no 照会番号) are told apart by their order, which a re-read keeps; ``version``
+    names the scheme, so a changed one never collides with stored fingerprints.
+    """
+    key = "|".join(parts)
+    occurrences[key] += 1
+    return hashlib.sha256(f"{version}|{key}|{occurrences[key]}".encode()).hexdigest()
+
+
 class _Record:
     """Read the fields of one record, noting each problem instead of stopping at the first."""
 
@@ -990,24 +1007,18 @@ class _Parser:
         )
 
     def fingerprint(self, header: StatementHeader, *parts: str) -> str:
-        """Return the hash of the account, ``parts`` and their occurrence so far in the file.
-
-        Equal entries (two transfers of the same amount from the same payer on the same day,
-        with no 照会番号) are told apart by their order, which a re-read keeps.
-        """
-        key = "|".join(
-            [
-                self.format.value,
-                header.bank_code,
-                header.branch_code,
-                header.account_type,
-                header.account_number.lstrip("0"),
-                *parts,
-            ]
+        """Return the fingerprint of an entry of the account of ``header`` (see
+        ``entry_fingerprint``)."""
+        return entry_fingerprint(
+            FINGERPRINT_VERSION,
+            self.occurrences,
+            self.format.value,
+            header.bank_code,
+            header.branch_code,
+            header.account_type,
+            header.account_number.lstrip("0"),
+            *parts,
         )
-        self.occurrences[key] += 1
-        text = f"{FINGERPRINT_VERSION}|{key}|{self.occurrences[key]}"
-        return hashlib.sha256(text.encode()).hexdigest()
 
     def wide(
         self, record: _Record, amount: int | None, other_bank_cheques: int
@@ -1173,7 +1184,7 @@ def parse_statement(data: bytes, *, today: date | None = None) -> Statement:
     when the file cannot be read in full.
     """
     if not data or _is_padding(data.replace(b"\r", b"").replace(b"\n", b"")):
-        raise _file_problem("empty", _("The file is empty."))
+        raise empty_file_error()
     records = _split_records(data)
     problems = _Problems()
     if any(len(raw) != RECORD_LENGTH for raw in records) and _looks_like_utf8(data):

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import calendar
 from datetime import date, timedelta
 
-
-def add_months(day: date, months: int) -> date:
-    """Return ``day`` moved by whole months, clamped to the month's last day (1/31 + 1 → 2/28)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+from core.calendar import add_months
 
 
 def kyc_expiry(verified_on: date, validity_months: int) -> date:

@@ -19,10 +19,10 @@ from django.contrib.auth.decorators import permission_required
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.downloads import xlsx_response
 from core.uploads import UploadStash, check_spreadsheet, clean_token
 
 from .choices import EntryType
@@ -46,7 +46,6 @@ from .watchlist_import import (
 SESSION_KEY = "watchlist_imports"
 PREVIEW_ROWS = 500  # rows shown in the table; every error is listed above it regardless
 DELISTED_SHOWN = 200
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class WatchlistUploadForm(forms.Form):
@@ -323,8 +322,4 @@ def watchlist_import(request: HttpRequest) -> HttpResponse:
 @permission_required("compliance.add_watchlistentry", raise_exception=True)
 def watchlist_template(request: HttpRequest) -> HttpResponse:
     """Download the empty internal list template (with examples and a column guide)."""
-    response = HttpResponse(internal_template(), content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = content_disposition_header(
-        True, "反社リスト取込テンプレート.xlsx"
-    )
-    return response
+    return xlsx_response(internal_template(), "反社リスト取込テンプレート.xlsx")

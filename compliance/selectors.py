@@ -40,15 +40,6 @@ class Clearance:
         return [reason.code for reason in self.reasons]
 
 
-def current_kyc(*, customer: Customer) -> KycRecord | None:
-    """Return the customer's latest KYC record (of the company itself, not its persons)."""
-    return (
-        KycRecord.objects.filter(customer=customer, person__isnull=True)
-        .order_by("-verified_on", "-id")
-        .first()
-    )
-
-
 def clearance(customer: Customer, *, today: date | None = None) -> Clearance:
     """Return cleared or not, with every reason: KYC, open hits, true matches, screening age."""
     return clearances([customer], today=today)[customer.pk]

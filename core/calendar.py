@@ -7,10 +7,12 @@ January 3.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import calendar
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
 import jpholiday
+from django.utils import timezone
 
 _YEAR_END_CLOSURE = {(12, 31), (1, 1), (1, 2), (1, 3)}
 
@@ -88,3 +90,35 @@ def bank_holidays(start: date, end: date) -> list[date]:
             days.append(current)
         current += timedelta(days=1)
     return days
+
+
+def day_start(d: date) -> datetime:
+    """Return local midnight at the start of ``d`` as an aware datetime."""
+    return timezone.make_aware(datetime.combine(d, time.min))
+
+
+def datetime_range(start: date, end: date) -> tuple[datetime, datetime]:
+    """Return ``[start 00:00, end + 1 day 00:00)`` local: a datetime column in a date range
+    without converting every row's time zone (the column's index stays usable)."""
+    return day_start(start), day_start(end + timedelta(days=1))
+
+
+def add_months(day: date, months: int) -> date:
+    """Return ``day`` moved by whole months, clamped to the month's last day (1/31 + 1 → 2/28)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def month_end(day: date) -> date:
+    """Return the last day of ``day``'s month."""
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def month_starts(first: date, last: date) -> list[date]:
+    """Return the first day of every month from ``first``'s month to ``last``'s."""
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = add_months(month, 1)
+    return months

@@ -14,7 +14,15 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from django.db.models import Expression, ExpressionWrapper, F, Func, IntegerField, Value
+from django.db.models import (
+    DateField,
+    Expression,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    Value,
+)
 from django.db.models.functions import Least, Mod
 
 EPOCH = date(1900, 1, 7)  # a Sunday: day 1 after it is a Monday
@@ -80,3 +88,15 @@ def business_days_between_sql(start: Expression | str, end: Expression | str,
         business_day_number(end, holidays) - business_day_number(start, holidays),
         output_field=IntegerField(),
     )
+
+
+class MonthStart(Func):
+    """The first day of a date column's month. Django's ``TruncMonth`` truncates a date as a
+    timestamp with time zone, converting the zone on every row; a date needs no zone."""
+
+    output_field = DateField()
+    template = "DATE_TRUNC('month', %(expressions)s::timestamp)::date"
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, template="date(%(expressions)s, 'start of month')",
+                           **extra_context)  # fmt: skip

@@ -6,7 +6,7 @@ rounds down to the yen (切り捨て). No other module rounds money.
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -32,6 +32,15 @@ def apply_rate(amount: Yen, rate: Decimal | str) -> Yen:
         raise TypeError("amounts must be integer yen")
     product = Decimal(amount) * to_rate(rate)
     return int(product.quantize(Decimal(1), rounding=ROUND_DOWN))
+
+
+def ratio(part: int | Decimal | None, whole: int | Decimal | None,
+          places: Decimal = RATE_PLACES) -> Decimal | None:  # fmt: skip
+    """Return part ÷ whole rounded half-up to ``places`` (None when ``whole`` is 0 / None):
+    the one rule for reported shares and averages (a rate is not money; nothing rounds down)."""
+    if not whole or part is None:
+        return None
+    return (Decimal(part) / Decimal(whole)).quantize(places, rounding=ROUND_HALF_UP)
 
 
 def format_yen(amount: Yen | None) -> str:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
 from zipfile import BadZipFile
@@ -85,6 +87,41 @@ def cell_text(value: Any) -> str:
 def cell_plain(value: Any) -> str:
     """Return a cell's text width-folded (全角英数 → 半角), trimmed, spaces collapsed."""
     return collapse_spaces(nfkc(cell_text(value)))
+
+
+class CellError(ValueError):
+    """A cell that cannot be read; carries the message for the row's error list."""
+
+
+def parse_yen(value: Any) -> int | None:
+    """Return whole yen from 1000000, "1,000,000", "１０００円", "1000000円", "¥1,000,000" or
+    "△1,000" (None for an empty cell): spreadsheets and bank CSVs write amounts alike.
+    Raise ``CellError`` for anything else, a fraction of a yen included."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise CellError(_("Enter an amount in whole yen, such as 1,000,000 or 1000000円."))
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float | Decimal):
+        if value != int(value):
+            raise CellError(
+                _("Amounts are in whole yen; %(value)s has a fraction of a yen.") % {"value": value}
+            )
+        return int(value)
+    text = re.sub(r"[\s,]", "", cell_plain(value))
+    text = re.sub(r"^[△▲]", "-", text)  # Japanese accounts write negatives with a triangle
+    text = re.sub(r"^(-?)[¥\\]", r"\1", text)
+    text = text.removesuffix("円")
+    match = re.fullmatch(r"(-?\d+)(?:\.(\d+))?", text)
+    if not match:
+        raise CellError(_("Enter an amount in whole yen, such as 1,000,000 or 1000000円."))
+    if match.group(2) and int(match.group(2)):
+        raise CellError(
+            _("Amounts are in whole yen; %(value)s has a fraction of a yen.")
+            % {"value": cell_text(value)}
+        )
+    return int(match.group(1))
 
 
 class UploadStash:

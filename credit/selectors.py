@@ -308,13 +308,19 @@ def reviews_due(*, today: date, within_days: int) -> QuerySet[CreditLimit]:
     )
 
 
-def _live_amount(kind: str) -> Subquery:
+def live_limit_amount(kind: str) -> Subquery:
+    """SQL for the amount of the party's live (active or suspended) limit of ``kind``."""
     return Subquery(
         CreditLimit.objects.filter(
             counterparty=OuterRef("pk"), kind=kind, status__in=LIVE_STATUSES
         ).values("amount")[:1],
         output_field=IntegerField(),
     )
+
+
+def exposure_total(side: str) -> Coalesce:
+    """SQL for the party's exposure as ``side`` ("client" or "debtor"): reserved + consumed."""
+    return Coalesce(F(f"exposure__{side}_reserved") + F(f"exposure__{side}_consumed"), 0)
 
 
 def _percent(exposure: F | ExpressionWrapper, limit: str) -> Case:
@@ -345,8 +351,6 @@ def counterparty_list(*, filters: dict | None = None) -> QuerySet[Customer]:
     and grade (one query per page), filtered by the credit list's FilterSet."""
     from .filters import CounterpartyFilter
 
-    client_total = Coalesce(F("exposure__client_reserved") + F("exposure__client_consumed"), 0)
-    debtor_total = Coalesce(F("exposure__debtor_reserved") + F("exposure__debtor_consumed"), 0)
     queryset = (
         Customer.objects.filter(
             Exists(
@@ -361,11 +365,11 @@ def counterparty_list(*, filters: dict | None = None) -> QuerySet[Customer]:
             | Q(exposure__debtor_reserved__gt=0)
         )
         .annotate(
-            client_limit=_live_amount(LimitKind.CLIENT),
-            debtor_limit=_live_amount(LimitKind.DEBTOR),
-            group_limit=_live_amount(LimitKind.GROUP),
-            client_exposure=client_total,
-            debtor_exposure=debtor_total,
+            client_limit=live_limit_amount(LimitKind.CLIENT),
+            debtor_limit=live_limit_amount(LimitKind.DEBTOR),
+            group_limit=live_limit_amount(LimitKind.GROUP),
+            client_exposure=exposure_total("client"),
+            debtor_exposure=exposure_total("debtor"),
             worst_delay=Coalesce(F("exposure__worst_delay_days"), 0),
             grade=grade_subquery(),
             suspended=Subquery(

@@ -11,13 +11,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.audit import audit_log
+from core.downloads import xlsx_response
 from core.exceptions import DomainError
 from core.feedback import show_error
 from core.htmx import is_htmx
@@ -294,8 +294,4 @@ def sheet_view(request):
     data = monthly_sheet(month_end=month_end)
     audit_log(actor=request.user, action="credit.sheet_exported",
               data={"month_end": month_end.isoformat()})  # fmt: skip
-    response = HttpResponse(
-        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="credit-sheet-{month_end:%Y-%m}.xlsx"'
-    return response
+    return xlsx_response(data, f"credit-sheet-{month_end:%Y-%m}.xlsx")

@@ -32,7 +32,6 @@ EXAMPLE_SHEET_NAME = "記入例"
 GUIDE_SHEET_NAME = "説明"
 EXPORT_HEADERS: tuple[str, ...] = (EXPORT_ONLY_HEADERS[0], *HEADERS, EXPORT_ONLY_HEADERS[1])
 CHUNK_SIZE = 2000
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 _AMOUNT_FIELDS = {"capital", "annual_sales", "net_assets"}
 _NUMBER_FIELDS = {"employees", "fiscal_year_end_month"}

@@ -16,13 +16,13 @@ from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.downloads import xlsx_response
 from core.uploads import ConfirmImportForm, UploadStash, check_spreadsheet
 
-from .exporting import XLSX_CONTENT_TYPE, export_customers_logged, import_template
+from .exporting import export_customers_logged, import_template
 from .importing import ImportPreview, ImportRejected, import_customers, parse_customers
 from .selectors import customer_list
 
@@ -124,17 +124,10 @@ def customer_import(request: HttpRequest) -> HttpResponse:
     return render(request, "customers/import.html", {"form": form})
 
 
-def _xlsx_response(data: bytes, filename: str) -> HttpResponse:
-    """Return ``data`` as a download; the filename may be Japanese (RFC 6266)."""
-    response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
-
-
 @permission_required("customers.view_customer", raise_exception=True)
 def customer_import_template(request: HttpRequest) -> HttpResponse:
     """Download the empty import template (with an example sheet and column guide)."""
-    return _xlsx_response(import_template(), "顧客取込テンプレート.xlsx")
+    return xlsx_response(import_template(), "顧客取込テンプレート.xlsx")
 
 
 @permission_required("customers.view_customer", raise_exception=True)
@@ -142,4 +135,4 @@ def customer_export(request: HttpRequest) -> HttpResponse:
     """Download the register as filtered on the list page; the export is audit-logged."""
     queryset = customer_list(user=request.user, filters=request.GET)
     data = export_customers_logged(actor=request.user, queryset=queryset, filters=request.GET)
-    return _xlsx_response(data, f"顧客一覧_{timezone.localdate():%Y%m%d}.xlsx")
+    return xlsx_response(data, f"顧客一覧_{timezone.localdate():%Y%m%d}.xlsx")

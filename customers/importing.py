@@ -16,7 +16,6 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -30,11 +29,13 @@ from core.exceptions import DomainError
 from core.money import format_yen
 from core.text import collapse_spaces, hiragana_to_katakana, nfkc, strip_punctuation
 from core.uploads import (
+    CellError,
     FileUnreadable,
     RowError,
     cell_plain,
     cell_text,
     file_kind,
+    parse_yen,
     read_bytes,
     sheet_rows,
 )
@@ -124,10 +125,6 @@ class ImportRejected(DomainError):
         self.errors = errors
         self.preview = preview
         super().__init__()
-
-
-class _CellError(ValueError):
-    """A cell that cannot be read; carries the Japanese message for the row's error list."""
 
 
 @dataclass
@@ -269,7 +266,7 @@ def _parse_kind(value: Any) -> str:
         return CustomerKind.CORPORATION
     if text in ("個人事業主", "個人", CustomerKind.SOLE_PROPRIETOR):
         return CustomerKind.SOLE_PROPRIETOR
-    raise _CellError(_("Enter 法人 or 個人事業主."))
+    raise CellError(_("Enter 法人 or 個人事業主."))
 
 
 def _parse_kana(value: Any) -> str:
@@ -318,7 +315,7 @@ def _parse_industry(value: Any) -> str:
         return letter.group(1).upper()
     found = _industry_lookup().get(_industry_key(text))
     if found is None:
-        raise _CellError(_("Enter an industry as a JSIC letter (A–T) or its Japanese name."))
+        raise CellError(_("Enter an industry as a JSIC letter (A–T) or its Japanese name."))
     return found
 
 
@@ -335,40 +332,11 @@ def _parse_year_month(value: Any) -> date | None:
         r"(\d{4})\s*(?:[-/.年])\s*(\d{1,2})(?:\s*月)?(?:[-/.]\d{1,2}(?:日)?)?", text
     )
     if not match:
-        raise _CellError(_("Enter the year and month as YYYY-MM or YYYY/MM."))
+        raise CellError(_("Enter the year and month as YYYY-MM or YYYY/MM."))
     year, month = int(match.group(1)), int(match.group(2))
     if not 1 <= month <= 12 or year < 1800:
-        raise _CellError(_("Enter the year and month as YYYY-MM or YYYY/MM."))
+        raise CellError(_("Enter the year and month as YYYY-MM or YYYY/MM."))
     return date(year, month, 1)
-
-
-def _parse_yen(value: Any) -> int | None:
-    """Return whole yen from 1000000, "1,000,000", "1000000円", "¥1,000,000" or "△1,000"."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise _CellError(_("Enter an amount in whole yen, such as 1,000,000 or 1000000円."))
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float | Decimal):
-        if value != int(value):
-            raise _CellError(
-                _("Amounts are in whole yen; %(value)s has a fraction of a yen.") % {"value": value}
-            )
-        return int(value)
-    text = re.sub(r"[\s,]", "", cell_plain(value))
-    text = re.sub(r"^[△▲]", "-", text)  # Japanese accounts write negatives with a triangle
-    text = re.sub(r"^(-?)[¥\\]", r"\1", text)
-    text = text.removesuffix("円")
-    match = re.fullmatch(r"(-?\d+)(?:\.(\d+))?", text)
-    if not match:
-        raise _CellError(_("Enter an amount in whole yen, such as 1,000,000 or 1000000円."))
-    if match.group(2) and int(match.group(2)):
-        raise _CellError(
-            _("Amounts are in whole yen; %(value)s has a fraction of a yen.")
-            % {"value": cell_text(value)}
-        )
-    return int(match.group(1))
 
 
 def _parse_count(value: Any) -> int | None:
@@ -382,7 +350,7 @@ def _parse_count(value: Any) -> int | None:
     text = re.sub(r"[\s,]", "", cell_plain(value))
     text = re.sub(r"[人名]$", "", text)
     if not re.fullmatch(r"\d+", text):
-        raise _CellError(_("Enter a whole number."))
+        raise CellError(_("Enter a whole number."))
     return int(text)
 
 
@@ -392,7 +360,7 @@ def _parse_month(value: Any) -> int | None:
         return None
     text = re.sub(r"月$", "", cell_plain(value))
     if not re.fullmatch(r"\d{1,2}", text) or not 1 <= int(text) <= 12:
-        raise _CellError(_("Enter a month from 1 to 12."))
+        raise CellError(_("Enter a month from 1 to 12."))
     return int(text)
 
 
@@ -416,7 +384,7 @@ def _parse_prefecture(value: Any) -> str:
     for suffix in ("都", "道", "府", "県"):
         if f"{text}{suffix}" in PREFECTURES:
             return f"{text}{suffix}"
-    raise _CellError(_("Enter a prefecture such as 東京都."))
+    raise CellError(_("Enter a prefecture such as 東京都."))
 
 
 def _parse_phone(value: Any) -> str:
@@ -436,7 +404,7 @@ def _parse_flag(value: Any) -> bool:
         return True
     if text in FALSE_MARKS:
         return False
-    raise _CellError(
+    raise CellError(
         _("Enter ○, 1, はい or TRUE for yes; leave blank, or enter 0, いいえ or FALSE, for no.")
     )
 
@@ -447,7 +415,7 @@ def _parse_transfer_names(value: Any) -> list[str]:
     names = [name for name in names if name]
     limit = TransferName._meta.get_field("name").max_length
     if any(len(name) > limit for name in names):
-        raise _CellError(_("A transfer name is at most %(max)s characters.") % {"max": limit})
+        raise CellError(_("A transfer name is at most %(max)s characters.") % {"max": limit})
     return list(dict.fromkeys(names))
 
 
@@ -463,10 +431,10 @@ _PARSERS = {
     "invoice_number": _parse_invoice_number,
     "industry": _parse_industry,
     "established": _parse_year_month,
-    "capital": _parse_yen,
+    "capital": parse_yen,
     "employees": _parse_count,
-    "annual_sales": _parse_yen,
-    "net_assets": _parse_yen,
+    "annual_sales": parse_yen,
+    "net_assets": parse_yen,
     "fiscal_year_end_month": _parse_month,
     "postal_code": _parse_postal_code,
     "prefecture": _parse_prefecture,
@@ -544,7 +512,7 @@ def _parse_row(number: int, raw: dict[str, Any]) -> ParsedRow:
         parser = _PARSERS.get(column.field, _parse_as_typed)
         try:
             parsed.fields[column.field] = parser(raw.get(column.header))
-        except _CellError as error:
+        except CellError as error:
             parsed.add_error(column.header, str(error))
             parsed.fields[column.field] = _FALLBACK.get(column.field)
     return parsed

@@ -47,7 +47,7 @@ _SPELLED_READINGS = (
 
 # Bank-transfer marks (全銀): カ) ヤマダ, ヤマダ (カ, (ユ), ド), シヤ) ザイ) (社団 / 財団),
 # イ) 医療法人, フク) 社会福祉法人, ガク) 学校法人, トク) NPO, ソ) 相互会社.
-_KANA_MARKS = ("カ", "ユ", "ド", "シ", "メ", "ザイ", "シヤ", "イ", "トク", "フク", "ガク", "ソ")
+KANA_MARKS = ("カ", "ユ", "ド", "シ", "メ", "ザイ", "シヤ", "イ", "トク", "フク", "ガク", "ソ")
 
 _LATIN_FORMS = re.compile(
     r"\b(?:CO\.?\s*,?\s*LTD\.?|KABUSHIKI\s*KAISHA|K\.\s*K\.|INC\.?|CORP(?:ORATION)?\.?|"
@@ -63,14 +63,16 @@ _KANJI_RE = re.compile(_alternation(_KANJI_FORMS))
 _ABBREVIATION_RE = re.compile(rf"\((?:{_alternation(_ABBREVIATIONS)})\)")
 _SPELLED_RE = re.compile(_alternation(_SPELLED_READINGS))
 # A kana mark touches its bracket: "カ)" at a word start, "(カ" at a word end, or "(カ)".
-_KANA_MARK_RE = re.compile(
-    rf"\((?:{_alternation(_KANA_MARKS)})\)"
-    rf"|(?:^|(?<=[\s(]))(?:{_alternation(_KANA_MARKS)})\)"
-    rf"|\((?:{_alternation(_KANA_MARKS)})(?=$|\s)"
+KANA_MARK_RE = re.compile(
+    rf"\((?:{_alternation(KANA_MARKS)})\)"
+    rf"|(?:^|(?<=[\s(]))(?:{_alternation(KANA_MARKS)})\)"
+    rf"|\((?:{_alternation(KANA_MARKS)})(?=$|\s)"
 )
 
 
-def _fold(name: str) -> str:
+def fold_name(name: str) -> str:
+    """Return ``name`` as names are compared: width and script folded, small kana full-size,
+    upper-case (legal forms and punctuation still in place)."""
     return fold_small_kana(hiragana_to_katakana(nfkc(name))).upper()
 
 
@@ -79,7 +81,7 @@ def strip_legal_forms(name: str) -> str:
     name = _KANJI_RE.sub(" ", name)
     name = _ABBREVIATION_RE.sub(" ", name)
     name = _SPELLED_RE.sub(" ", name)
-    name = _KANA_MARK_RE.sub(" ", name)
+    name = KANA_MARK_RE.sub(" ", name)
     return _LATIN_FORMS.sub(" ", name)
 
 
@@ -87,7 +89,7 @@ def normalize_name(name: str) -> str:
     """Return the 名寄せ key of a company or person name."""
     if not name:
         return ""
-    return strip_punctuation(strip_legal_forms(_fold(name)))
+    return strip_punctuation(strip_legal_forms(fold_name(name)))
 
 
 def edit_similarity(length: int, edits: int) -> float:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError
+from core.feedback import show_error
 from core.htmx import is_htmx
 
 from .choices import DOUBLE_CHECKED_ROLES
@@ -186,13 +187,8 @@ def _back(customer_pk: int, tab: str):
 def _run(request, action, success: str) -> bool:
     try:
         action()
-    except ValidationError as error:
-        for messages_list in getattr(error, "message_dict", {"": error.messages}).values():
-            for message in messages_list:
-                messages.error(request, message)
-        return False
-    except DomainError as error:
-        messages.error(request, error.message)
+    except (ValidationError, DomainError) as error:
+        show_error(request, error)
         return False
     messages.success(request, success)
     return True

@@ -190,6 +190,11 @@ _ALL = (
 
 KPI_DEFINITIONS: dict[str, KpiDefinition] = {d.code: d for d in _ALL}
 
+# How each headline figure is shown (screen and Excel alike).
+YEN_CODES = {"executed_amount", "fee_revenue", "revenue_per_deal", "expected_loss"}
+RATE_CODES = {"delay_rate", "quote_rate", "win_rate", "repurchase_rate"}
+DAY_CODES = {"lead_time_days", "delay_days_avg"}
+
 
 def definition(code: str) -> Any:
     """Return the definition text of ``code`` ("" when the code has none)."""

@@ -11,14 +11,12 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from .definitions import KPI_DEFINITIONS
+from .definitions import RATE_CODES, YEN_CODES
 from .selectors import DashboardData
 
 YEN = '"¥"#,##0'
 PERCENT = "0.0%"
 NUMBER = "#,##0.0"
-YEN_CODES = {"executed_amount", "fee_revenue", "revenue_per_deal", "expected_loss"}
-RATE_CODES = {"delay_rate", "quote_rate", "win_rate", "repurchase_rate"}
 
 
 def _cell(value: Any) -> Any:
@@ -53,8 +51,8 @@ def dashboard_workbook(data: DashboardData) -> bytes:
     period = data.filters.period
     kgi_rows = []
     for figure in data.kgi:
-        kgi_rows.append([str(KPI_DEFINITIONS[figure.code].label), figure.value, figure.previous,
-                         figure.change, str(KPI_DEFINITIONS[figure.code].definition)])  # fmt: skip
+        kgi_rows.append([str(figure.label), figure.value, figure.previous, figure.change,
+                         str(figure.definition)])  # fmt: skip
     _sheet(book, _("KGI"), [_("Figure"), period.label, period.previous().label, _("Change vs previous period"),
                            _("Definition")], kgi_rows, {4: PERCENT})  # fmt: skip
     sheet = book[_("KGI")[:31]]

@@ -3,8 +3,7 @@ compared with the one before it, and the segments every deal-based figure is cut
 
 from __future__ import annotations
 
-import calendar
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
@@ -12,9 +11,11 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.calendar import add_months, month_end, month_starts
 from credit.choices import Grade, Scheme
 from customers.choices import Industry
 from deals.choices import Channel
+from deals.filters import AMOUNT_BANDS
 
 PERIOD_KINDS = (
     ("month", _("Month")),
@@ -25,16 +26,6 @@ PERIOD_KINDS = (
 #: The fiscal year starts in April (Japanese practice).
 FISCAL_YEAR_START_MONTH = 4
 
-#: Deal amount bands on the advance amount, the same codes as the deal list's filter so a
-#: drill-down can be reproduced there: (code, label, low inclusive, high exclusive).
-AMOUNT_BANDS: tuple[tuple[str, object, int | None, int | None], ...] = (
-    ("lt1m", _("Under ¥1M"), None, 1_000_000),
-    ("1m_5m", _("¥1M–5M"), 1_000_000, 5_000_000),
-    ("5m_10m", _("¥5M–10M"), 5_000_000, 10_000_000),
-    ("gte10m", _("¥10M and more"), 10_000_000, None),
-)
-AMOUNT_BAND_CODES = tuple(code for code, *_rest in AMOUNT_BANDS)
-
 GROUP_BY_CHOICES = (
     ("channel", _("Source channel")),
     ("industry", _("Industry")),
@@ -44,17 +35,6 @@ GROUP_BY_CHOICES = (
     ("owner", _("Owner")),
     ("department", _("Department")),
 )
-GROUP_BY_CODES = tuple(code for code, _label in GROUP_BY_CHOICES)
-
-
-def _month_end(year: int, month: int) -> date:
-    return date(year, month, calendar.monthrange(year, month)[1])
-
-
-def _add_months(d: date, months: int) -> date:
-    """Return the first day of the month ``months`` after ``d``'s month."""
-    index = d.year * 12 + d.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def fiscal_year_of(d: date) -> int:
@@ -73,22 +53,21 @@ class Period:
     @classmethod
     def month(cls, d: date) -> Period:
         """Return the calendar month containing ``d``."""
-        return cls("month", d.replace(day=1), _month_end(d.year, d.month))
+        return cls("month", d.replace(day=1), month_end(d))
 
     @classmethod
     def quarter(cls, d: date) -> Period:
         """Return the calendar quarter containing ``d`` (also the fiscal quarter: April
         starts both Q1 of the fiscal year and Q2 of the calendar year)."""
         start = date(d.year, (d.month - 1) // 3 * 3 + 1, 1)
-        end_month = _add_months(start, 2)
-        return cls("quarter", start, _month_end(end_month.year, end_month.month))
+        return cls("quarter", start, month_end(add_months(start, 2)))
 
     @classmethod
     def fiscal_year(cls, d: date) -> Period:
         """Return the April–March fiscal year containing ``d``."""
         year = fiscal_year_of(d)
         return cls("fiscal_year", date(year, FISCAL_YEAR_START_MONTH, 1),
-                   _month_end(year + 1, FISCAL_YEAR_START_MONTH - 1))  # fmt: skip
+                   month_end(date(year + 1, FISCAL_YEAR_START_MONTH - 1, 1)))  # fmt: skip
 
     @classmethod
     def custom(cls, start: date, end: date) -> Period:
@@ -111,20 +90,13 @@ class Period:
         end = self.start - timedelta(days=1)
         return Period("custom", end - timedelta(days=self.days - 1), end)
 
-    def contains(self, d: date) -> bool:
-        return self.start <= d <= self.end
-
     @property
     def month_starts(self) -> list[date] | None:
         """Return the first days of the whole months the period consists of, or None when
         it does not begin and end on month boundaries (a custom range)."""
-        if self.start.day != 1 or self.end != _month_end(self.end.year, self.end.month):
+        if self.start.day != 1 or self.end != month_end(self.end):
             return None
-        months, month = [], self.start
-        while month <= self.end:
-            months.append(month)
-            month = _add_months(month, 1)
-        return months
+        return month_starts(self.start, self.end)
 
     @property
     def label(self) -> str:
@@ -160,9 +132,6 @@ class DashboardFilters:
             (self.channel, self.industry, self.scheme, self.amount_band, self.debtor_rating,
              self.owner_id, self.department)
         )  # fmt: skip
-
-    def with_period(self, period: Period) -> DashboardFilters:
-        return replace(self, period=period)
 
     def params(self) -> dict[str, str]:
         """Return the GET parameters that reproduce these filters (blanks left out)."""
@@ -281,8 +250,3 @@ class DashboardFilterForm(forms.Form):
             department=(data.get("department") or "").strip(),
             group_by=data.get("group_by") or "",
         )
-
-
-def default_filters(today: date) -> DashboardFilters:
-    """Return this month with no segment: what the dashboard opens on."""
-    return DashboardFilters(period=Period.month(today))

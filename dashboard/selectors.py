@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 from django.core.cache import cache
-from django.db.models import F, Min, Q, QuerySet
+from django.db.models import Min, Q, QuerySet
 from django.utils import timezone
 
 from collection.models import ExpectedCollection
@@ -25,8 +25,10 @@ from collection.selectors import (
     outstanding_expression,
     with_lateness,
 )
+from core.calendar import bank_holidays
 from core.models import AuditEvent
 from deals.models import Deal
+from deals.selectors import stall_q, stall_thresholds
 
 from .assumptions import Assumptions
 from .filters import DashboardFilters, Period
@@ -38,10 +40,7 @@ from .kpis.segments import (
     first_quoted_in,
     lost_in,
     segment_deals,
-    stall_q,
-    stall_thresholds,
 )
-from .kpis.sql import HolidayWindow
 from .kpis.types import (
     Bottleneck,
     BucketRow,
@@ -101,29 +100,30 @@ class DrillError(ValueError):
     """An unknown drill-down key."""
 
 
-def _holidays(filters: DashboardFilters, today: date) -> list[date]:
-    """Return the closed weekdays from the first deal's creation (or the trend's first
-    month, whichever is earlier) to the latest day any figure counts to (one query)."""
+def _holidays(filters: DashboardFilters, today: date, first_month: date) -> list[date]:
+    """Return the closed weekdays from the first deal's creation (or ``first_month``, the
+    earliest month a collection figure reads, or the previous period, whichever is
+    earliest) to the latest day any figure counts to (one query)."""
     first_created = Deal.objects.aggregate(first=Min("created_at"))["first"]
-    trend_start = coll._months_back(filters.period.end, TREND_MONTHS)[0]
-    low = min(filters.period.previous().start, trend_start)
+    low = min(filters.period.previous().start, first_month)
     if first_created is not None:
         low = min(low, timezone.localdate(first_created))
     high = max(today, filters.period.end, Period.month(today).end)
-    return HolidayWindow(low - timedelta(days=1), high).days
+    return bank_holidays(low - timedelta(days=1), high)
 
 
 def dashboard_data(filters: DashboardFilters, assumptions: Assumptions, *,
                    today: date) -> DashboardData:  # fmt: skip
     """Return every figure of the dashboard for ``filters`` (a fixed number of queries)."""
     thresholds = stall_thresholds()
-    holidays = _holidays(filters, today)
+    trend_months = coll.trend_months(filters.period, TREND_MONTHS)
+    covered = coll.lateness_months(filters, trend_months)
+    holidays = _holidays(filters, today, covered[0])
     deals = pipe.deal_totals(filters, holidays)
-    window = coll.trend_window(filters, TREND_MONTHS)
-    monthly = coll.lateness_by_month(filters, *window, today=today, holidays=holidays)
+    monthly = coll.lateness_by_month(filters, covered, today=today, holidays=holidays)
     delays = coll.delay_totals(filters, today=today, holidays=holidays, monthly=monthly,
-                               covered=window)  # fmt: skip
-    unpaid = coll.unpaid_by_debtor(filters, today)
+                               covered=covered)  # fmt: skip
+    unpaid = coll.unpaid_summary(filters, today)
     loss = coll.expected_loss(unpaid, assumptions)
     cur, prev = deals["cur"], deals["prev"]
 
@@ -157,10 +157,9 @@ def dashboard_data(filters: DashboardFilters, assumptions: Assumptions, *,
         assumptions=assumptions,
         today=today,
         kgi=kgi,
-        delay_trend=coll.trend(filters, monthly, months=TREND_MONTHS),
+        delay_trend=coll.trend(filters, trend_months, monthly),
         stages=stages,
         funnel=deals["funnel"],
-        lead_time=kgi[6],
         quote_win=cur["quote_win"],
         lost_reasons=pipe.lost_reason_rows(filters),
         by_channel=by_channel,
@@ -240,7 +239,7 @@ def drill_deals(filters: DashboardFilters, key: str, *, today: date) -> QuerySet
     elif kind == "stage" and arg:
         rows = deals.filter(stage=arg).order_by("stage_entered_at", "pk")
     elif kind == "stalled" and arg:
-        rows = deals.filter(stall_q(today, stall_thresholds(), arg)).order_by(
+        rows = deals.filter(stall_q(today, stall_thresholds(), stage=arg)).order_by(
             "stage_entered_at", "pk"
         )
     elif kind == "reached" and arg:
@@ -253,7 +252,7 @@ def drill_deals(filters: DashboardFilters, key: str, *, today: date) -> QuerySet
         rows = pipe.deals_for_segment_key(filters, filters.group_by, arg)
         rows = rows.filter(created_in(period))
     elif kind == "forecast" and arg in pipe.FORECAST_ROWS:
-        rows = deals.filter(pipe.forecast_q(arg, pipe.forecast_month(today)))
+        rows = deals.filter(pipe.forecast_q(arg, Period.month(today)))
     else:
         raise DrillError(key)
     if not rows.query.order_by:
@@ -272,7 +271,7 @@ def drill_receivables(filters: DashboardFilters, key: str, *,
     elif kind == "debtor" and arg.isdigit():
         rows = coll.overdue_rows(filters, today).filter(debtor_id=int(arg))
     elif kind == "delayed":
-        holidays = HolidayWindow(period.start - timedelta(days=1), max(today, period.end)).days
+        holidays = bank_holidays(period.start - timedelta(days=1), max(today, period.end))
         rows = with_lateness(coll.segment_collections(filters), today, holidays).filter(
             coll.due_in(period, today) & DELAYED
         )
@@ -291,10 +290,3 @@ def drill_receivables(filters: DashboardFilters, key: str, *,
         .select_related("receivable__debtor", "deal__client", "deal__owner", "payer")
         .order_by("due_date", "pk")
     )
-
-
-def drill_total(rows: QuerySet, field: str | F) -> int:
-    """Return the sum of ``field`` over a drill-down (what the figure shows)."""
-    from django.db.models import Sum
-
-    return int(rows.order_by().aggregate(total=Sum(field))["total"] or 0)

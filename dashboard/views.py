@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
-from django.http import Http404, HttpResponse, QueryDict
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,13 +23,15 @@ from django.views.decorators.http import require_POST
 from collection.overdue import BUCKETS, days_overdue
 from collection.selectors import outstanding_expression
 from core.audit import audit_log
+from core.downloads import xlsx_response
+from core.money import format_yen
 from customers.models import Customer
 from deals.choices import Channel, Stage
 from deals.models import LostReason
-from deals.selectors import page_of, stalled_days
+from deals.selectors import page_of
 
-from .assumptions import Assumptions, AssumptionsForm, default_assumptions
-from .definitions import KPI_DEFINITIONS
+from .assumptions import Assumptions, AssumptionsForm
+from .definitions import DAY_CODES, KPI_DEFINITIONS, RATE_CODES, YEN_CODES
 from .export import dashboard_workbook
 from .filters import GROUP_BY_CHOICES, DashboardFilterForm, DashboardFilters
 from .kpis.segments import amount_paid_out
@@ -44,10 +46,7 @@ PERMISSION = "accounts.view_kpi_dashboard"
 SESSION_KEY = "dashboard_assumptions"
 PAGE_SIZE = 50
 
-# How each KGI is shown, and which ones are better when they go down.
-YEN_CODES = {"executed_amount", "fee_revenue", "revenue_per_deal", "expected_loss"}
-RATE_CODES = {"delay_rate", "quote_rate", "win_rate", "repurchase_rate"}
-DAY_CODES = {"lead_time_days", "delay_days_avg"}
+# The headline figures that are better when they go down.
 LOWER_IS_BETTER = {"delay_rate", "lead_time_days", "delay_days_avg", "repurchase_rate",
                    "expected_loss"}  # fmt: skip
 
@@ -74,12 +73,18 @@ def _filters(request) -> tuple[DashboardFilterForm, DashboardFilters]:
     return DashboardFilterForm(initial=filters.params()), filters
 
 
+def session_assumptions(session: Any) -> tuple[Assumptions, bool]:
+    """Return the assumptions in force (the user's, kept in the session, else the defaults)
+    and whether the user changed them; the JSON API reads the same."""
+    stored = session.get(SESSION_KEY) if session is not None else None
+    return Assumptions.from_session(stored), bool(stored)
+
+
 def _assumptions(request) -> tuple[AssumptionsForm, Assumptions, bool]:
-    """Return the assumptions form, the assumptions in force (the user's, kept in the
-    session, else the defaults) and whether the user changed them."""
-    stored = request.session.get(SESSION_KEY)
-    assumptions = Assumptions.from_session(stored) if stored else default_assumptions()
-    return AssumptionsForm(initial_assumptions=assumptions), assumptions, bool(stored)
+    """Return the assumptions form, the assumptions in force and whether they are the
+    user's own."""
+    assumptions, customised = session_assumptions(request.session)
+    return AssumptionsForm(initial_assumptions=assumptions), assumptions, customised
 
 
 # ---------------------------------------------------------------------- presentation
@@ -110,25 +115,26 @@ def _show(code: str, value: Any) -> str:
     if code in DAY_CODES:
         return _("%(days)s business days") % {"days": Decimal(value).quantize(Decimal("0.1"))}
     if code in YEN_CODES:
-        return f"¥{int(value):,}"
+        return format_yen(int(value))
     return str(value)
 
 
-def _delta(code: str, value: Any, previous: Any) -> str:
-    if value is None or previous is None:
+def _change(figure: Any) -> str:
+    """Return the change against the previous period: points for rates, days for days,
+    a relative change for amounts."""
+    if figure.value is None or figure.previous is None:
         return ""
-    diff = Decimal(value) - Decimal(previous)
-    if code in RATE_CODES:
+    diff = Decimal(figure.value) - Decimal(figure.previous)
+    if figure.code in RATE_CODES:
         return _("%(points)s pt") % {"points": f"{diff * 100:+.1f}"}
-    if code in DAY_CODES:
+    if figure.code in DAY_CODES:
         return f"{diff:+.1f}"
-    if previous:
-        return f"{diff / abs(Decimal(previous)) * 100:+.1f}%"
+    if figure.change is not None:
+        return f"{figure.change * 100:+.1f}%"
     return ""
 
 
 def _card(figure: Any) -> Card:
-    definition = KPI_DEFINITIONS.get(figure.code)
     value, previous = figure.value, figure.previous
     arrow, tone = "", "secondary"
     if value is not None and previous is not None and value != previous:
@@ -138,13 +144,13 @@ def _card(figure: Any) -> Card:
         tone = "success" if good else "danger"
     return Card(
         code=figure.code,
-        label=definition.label if definition else figure.code,
-        definition=definition.definition if definition else "",
+        label=figure.label,
+        definition=figure.definition,
         value=value,
         display=_show(figure.code, value),
         previous_display=_show(figure.code, previous),
         arrow=arrow,
-        delta=_delta(figure.code, value, previous),
+        delta=_change(figure),
         tone=tone,
         drill=figure.drill,
     )
@@ -207,9 +213,6 @@ def dashboard_view(request, assumptions_form: AssumptionsForm | None = None):
     stored_form, assumptions, customised = _assumptions(request)
     today = as_of()
     data = cached_dashboard_data(filters, assumptions, today=today)
-    if data.bottleneck:
-        for deal in data.bottleneck.deals:
-            deal.days_in_stage = stalled_days(deal, today)
     context = {
         "form": form,
         "filters": filters,
@@ -372,9 +375,4 @@ def export_view(request):
     content = dashboard_workbook(data)
     audit_log(actor=request.user, action="dashboard.exported",
               data={"filters": filters.query_string()})  # fmt: skip
-    response = HttpResponse(
-        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="kpi-dashboard-{stamp}.xlsx"'
-    return response
+    return xlsx_response(content, f"kpi-dashboard-{timezone.localtime():%Y%m%d-%H%M}.xlsx")

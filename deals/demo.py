@@ -47,7 +47,7 @@ from accounts.models import User
 from compliance.calculations import kyc_expiry
 from compliance.models import KycPolicy, KycRecord
 from compliance.screening import screen_customers
-from compliance.selectors import clearance
+from compliance.selectors import clearances
 from core.demo import DemoOptions, demo_seeder
 from core.exceptions import DomainError
 from credit.calculations import advance_rate, funding_breakdown
@@ -78,7 +78,7 @@ from .services import (
     deal_update,
     receivable_add,
 )
-from .services.records import _invoice_key as invoice_key  # the double-sale guard's key
+from .services.records import invoice_key  # the double-sale guard's key
 
 # Up to this many deals the seeder goes through the services; above it, bulk rows.
 SMALL_MAX = 500
@@ -316,7 +316,8 @@ class _SmallSeeder:
         self.cast = _Cast.load()
         self.room = _Room.load(self.today)
         customers = list(Customer.objects.filter(merged_into__isnull=True).order_by("pk"))
-        self.cleared = {c.pk: clearance(c, today=self.today).cleared for c in customers}
+        found = clearances(customers, today=self.today)
+        self.cleared = {pk: judged.cleared for pk, judged in found.items()}
         self.grades = current_grades([c.pk for c in customers])
         good = {pk for pk, grade in self.grades.items() if grade in ("A", "B", "C")}
         self.clients = [c for c in customers if c.is_client]
@@ -542,7 +543,8 @@ class _SmallSeeder:
 
     def backdate(self, deal: Deal, plan: _Plan) -> None:
         """Move the deal's history into the past: created ``age_days`` ago, in its stage
-        for ``in_stage_days`` (a stalled deal for longer than its threshold)."""
+        for ``in_stage_days`` (a stalled deal for longer than its threshold). The caller
+        refreshes the milestones afterwards, once for every deal backdated."""
         created = self.now - timedelta(days=plan.age_days)
         entered = self.now - timedelta(days=plan.in_stage_days)
         changes = list(StageChange.objects.filter(deal=deal).order_by("pk"))
@@ -567,7 +569,6 @@ class _SmallSeeder:
         Deal.objects.filter(pk=deal.pk).update(
             created_at=created, stage_entered_at=changes[-1].at if changes else created
         )
-        refresh_milestones([deal.pk])
 
     def next_actions(self, deals: list[Deal]) -> None:
         """Stage-appropriate next actions for open deals; a few of sales's due today or late."""
@@ -604,6 +605,7 @@ def _seed_small(options: DemoOptions, log) -> None:
             continue
         seeder.backdate(deal, plan)
         deals.append(deal)
+    refresh_milestones([deal.pk for deal in deals])  # from the backdated stage logs
     seeder.next_actions(deals)
     by_stage = Counter(Deal.objects.values_list("stage", flat=True))
     pending = ApprovalRequest.objects.filter(status=ApprovalStatus.PENDING).count()

@@ -35,7 +35,6 @@ from .models import Deal, LostReason, Receivable
 SHEET_NAME = "案件台帳"
 RECEIVABLE_SHEET_NAME = "対象債権"
 CHUNK_SIZE = 2000
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 YEN_FORMAT = '"¥"#,##0;[Red]-"¥"#,##0'
 RATE_FORMAT = "0.00%"

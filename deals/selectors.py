@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
-from core.calendar import add_business_days, business_days_between
+from core.calendar import add_business_days, business_days_between, day_start
 
 from .choices import OPEN_STAGES, PIPELINE, ApprovalStatus, Stage, next_stage
 from .filters import DealFilter
@@ -143,15 +143,28 @@ def my_tasks(*, user: Any) -> QuerySet[Deal]:
     )  # fmt: skip
 
 
+def stall_thresholds() -> list[tuple[str, int]]:
+    """Return ``[(stage, business days)]``: how long a deal may wait in each stage."""
+    return list(StallThreshold.objects.values_list("stage", "business_days"))
+
+
+def stall_q(today: date, thresholds: list[tuple[str, int]], *, stage: str | None = None,
+            multiple: int = 1) -> Q:  # fmt: skip
+    """Return the condition for deals in their stage longer than ``multiple`` × its threshold
+    (bank business days; ``stage`` alone when given): entered before local midnight of the
+    cutoff day, a range on the column rather than every deal's local date."""
+    q = Q(pk__in=[])
+    for code, days in thresholds:
+        if stage is None or code == stage:
+            cutoff = add_business_days(today, -days * multiple)
+            q |= Q(stage=code, stage_entered_at__lt=day_start(cutoff))
+    return q
+
+
 def stalled_deals(*, today: date, multiple: int = 1) -> QuerySet[Deal]:
     """Return open deals in their stage longer than ``multiple`` × the stage's threshold
     (bank business days), with one condition per stage — set-based, no per-deal loop."""
-    condition = Q()
-    for threshold in StallThreshold.objects.all():
-        cutoff = add_business_days(today, -threshold.business_days * multiple)
-        condition |= Q(stage=threshold.stage, stage_entered_at__date__lt=cutoff)
-    if not condition:
-        return Deal.objects.none()
+    condition = stall_q(today, stall_thresholds(), multiple=multiple)
     return Deal.objects.filter(condition).select_related("owner", "client")
 
 

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, QueryDict
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.audit import audit_log
+from core.downloads import xlsx_response
 from core.exceptions import DomainError
 from core.feedback import show_error
 from core.htmx import is_htmx
@@ -128,18 +128,11 @@ def saved_filter_delete_view(request, pk: int):
 @permission_required("deals.export_deal", raise_exception=True)
 def export_view(request):
     """Download the 案件台帳 of the filtered list (every export is logged)."""
-    from .exporting import deal_register
+    from .exporting import export_deals_logged
 
     queryset = deal_list(user=request.user, filters=request.GET)
-    data = deal_register(queryset)
-    audit_log(actor=request.user, action="deal.exported",
-              data={"filters": _list_query(request.GET)})  # fmt: skip
-    response = HttpResponse(
-        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="deal-register-{stamp}.xlsx"'
-    return response
+    data = export_deals_logged(actor=request.user, queryset=queryset, filters=request.GET)
+    return xlsx_response(data, f"deal-register-{timezone.localtime():%Y%m%d-%H%M}.xlsx")
 
 
 @permission_required("deals.view_deal", raise_exception=True)

@@ -1,4 +1,5 @@
-"""Shared fixtures: users per role, and clear skips when PostgreSQL or Redis are absent."""
+"""Shared fixtures: users per role, the deal desk, and clear skips when PostgreSQL or Redis
+are absent."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 from django.db import connection
 
 from accounts.roles import ROLE_CODES
+from tests.deals.desk import Desk
 from tests.factories import UserFactory
 
 
@@ -19,6 +21,12 @@ def make_user(db):
         return UserFactory(roles=list(roles), **fields)
 
     return make
+
+
+@pytest.fixture
+def desk(make_user) -> Desk:
+    """Return a desk of users (sales, underwriter, operations, approver) working deals."""
+    return Desk(make_user)
 
 
 @pytest.fixture(params=ROLE_CODES)

@@ -1,13 +1,8 @@
 """Collection writes: statements, expected collections, allocations (消込)."""
 
-from .allocations import (
-    allocate,
-    allocation_reverse,
-    derive_status,
-    entry_remaining,
-    entry_to_suspense,
-)
-from .expectations import open_expectations, payer_of, sync_expectations
+from .allocations import allocate, allocation_reverse, entry_remaining, entry_to_suspense
+from .batch import derive_status
+from .expectations import open_expectations, payer_of
 from .recovery import (
     dunning_record,
     repurchase_open,
@@ -32,5 +27,4 @@ __all__ = [
     "repurchase_waive",
     "reserve_settlement_pay",
     "statement_import",
-    "sync_expectations",
 ]

@@ -1,5 +1,6 @@
-"""消込: applying bank money to expected collections, reversing it, and what follows a full
-payment — exposure released, the deal collecting, then closed with its reserve to return."""
+"""消込 by a person: one allocation (the batch path with one plan, so the same rules as a
+run), taking one back — which re-opens the receivable and its exposure — and parking an
+entry in suspense."""
 
 from __future__ import annotations
 
@@ -19,52 +20,27 @@ from credit.services import adjust
 from deals.choices import Stage
 from deals.models import Deal
 
-from ..models import Allocation, BankEntry, CollectionStatus, EntryStatus, ExpectedCollection
-from .settlement import advance_deal, exposure_share, release_receivable
+from ..models import Allocation, BankEntry, EntryStatus, ExpectedCollection
+from .batch import EntryPlan, PlannedLine, allocate_many, applied_by_entry, derive_status, paid_on
+from .settlement import exposure_share
 
 
 def entry_remaining(entry: BankEntry) -> int:
     """Return the part of the entry not yet applied."""
-    used = entry.allocations.filter(reversed_at__isnull=True).aggregate(s=Sum("amount"))["s"]
-    return entry.amount - int(used or 0)
-
-
-def derive_status(expected: ExpectedCollection, today: date) -> str:
-    """Return the status the allocations and the calendar give (never typed by hand)."""
-    if expected.status in (CollectionStatus.REPURCHASED, CollectionStatus.WRITTEN_OFF):
-        return expected.status
-    if expected.outstanding == 0:
-        return CollectionStatus.PAID
-    if expected.due_date < today:
-        return CollectionStatus.OVERDUE
-    return CollectionStatus.PARTIAL if expected.paid_amount else CollectionStatus.OPEN
+    return entry.amount - applied_by_entry([entry.pk]).get(entry.pk, 0)
 
 
 def _refresh(expected: ExpectedCollection, today: date) -> None:
+    """Re-read the balances from the allocations left standing, then status and paid date."""
     sums = expected.allocations.filter(reversed_at__isnull=True).aggregate(
-        paid=Sum("amount"), fee=Sum("fee")
+        paid=Sum("amount"), fee=Sum("fee"), last=Max("entry__value_date")
     )
     expected.paid_amount = int(sums["paid"] or 0)
     expected.fee_amount = int(sums["fee"] or 0)
     expected.status = derive_status(expected, today)
-    # Paid on the bank's value date of the last money applied, not the day it was matched.
-    last = expected.allocations.filter(reversed_at__isnull=True).aggregate(
-        d=Max("entry__value_date")
-    )["d"]
-    expected.paid_on = (last or today) if expected.status == CollectionStatus.PAID else None
+    expected.paid_on = paid_on(expected, sums["last"], today)
 
 
-def _after_payment(expected: ExpectedCollection, deal: Deal, actor: Any, actor_label: str) -> None:
-    """Release a fully paid receivable's exposure, then move or close the deal."""
-    if expected.status == CollectionStatus.PAID and not expected.exposure_released:
-        note = _("Collected %(invoice)s") % {"invoice": expected.receivable.invoice_number}
-        release_receivable(expected, deal, actor=actor, note=note, actor_label=actor_label)
-        expected.exposure_released = True
-        expected.save(update_fields=["exposure_released"])
-    advance_deal(deal, actor=actor, comment=_("First payment received"))
-
-
-@transaction.atomic
 def allocate(
     *,
     entry: BankEntry,
@@ -78,41 +54,15 @@ def allocate(
     actor_label: str = "",
 ) -> Allocation:
     """Apply ``amount`` of the entry (plus a bank ``fee`` the payer was short by) to one
-    expected collection. Several calls split an entry or pay one receivable in parts."""
-    entry = BankEntry.objects.select_for_update().get(pk=entry.pk)
-    expected = (
-        ExpectedCollection.objects.select_for_update(of=("self",))
-        .select_related("receivable__debtor")
-        .get(pk=expected.pk)
-    )
-    if amount <= 0 or fee < 0:
-        raise ValidationError({"amount": _("Enter a positive amount of yen.")})
-    if entry.direction != "in" or entry.cancelled:
-        raise InvalidStateError(_("Only deposits can be applied to receivables."))
-    if amount > entry_remaining(entry):
-        raise ValidationError({"amount": _("More than is left of this bank entry.")})
-    if amount + fee > expected.outstanding:
-        raise ValidationError({"amount": _("More than is still open on this receivable.")})
-    allocation = Allocation.objects.create(
-        entry=entry, expected=expected, amount=amount, fee=fee, automatic=automatic,
-        confidence=Decimal(str(confidence)).quantize(Decimal("0.001")), reasons=reasons or [],
-        created_by=actor,
-    )  # fmt: skip
-    today = timezone.localdate()
-    _refresh(expected, today)
-    expected.save(update_fields=["paid_amount", "fee_amount", "status", "paid_on"])
-    entry.status = EntryStatus.MATCHED if entry_remaining(entry) == 0 else EntryStatus.UNMATCHED
-    entry.save(update_fields=["status"])
-    deal = (
-        Deal.objects.select_for_update(of=("self",))
-        .select_related("client")
-        .get(pk=expected.deal_id)
-    )
-    audit_log(actor=actor, actor_label=actor_label, action="collection.allocated", subject=deal,
-              data={"entry": entry.pk, "receivable": expected.pk, "amount": amount, "fee": fee,
-                    "automatic": automatic, "reasons": reasons or []})  # fmt: skip
-    _after_payment(expected, deal, actor, actor_label)
-    return allocation
+    expected collection. Several calls split an entry or pay one receivable in parts.
+
+    One plan of one line through ``allocate_many``, so a person's allocation follows the
+    same rules as a run; a refusal raises (``ValidationError`` for the amounts)."""
+    plan = EntryPlan(entry.pk, (PlannedLine(expected.pk, amount, fee),),
+                     confidence=Decimal(str(confidence)), reasons=tuple(reasons or ()))  # fmt: skip
+    result = allocate_many([plan], actor=actor, automatic=automatic, actor_label=actor_label,
+                           strict=True)  # fmt: skip
+    return result.allocations[0]
 
 
 @transaction.atomic

@@ -38,19 +38,6 @@ def open_expectations(deal: Deal) -> list[ExpectedCollection]:
     return list(ExpectedCollection.objects.filter(deal=deal))
 
 
-def sync_expectations() -> int:
-    """Open the expected collections of every executed or collecting deal that lacks them
-    (after a bulk load, or for deals executed before collection existed)."""
-    deals = Deal.objects.filter(
-        stage__in=[Stage.EXECUTED, Stage.COLLECTING], receivables__collection__isnull=True
-    ).distinct()
-    created = 0
-    for deal in deals.iterator():
-        before = ExpectedCollection.objects.filter(deal=deal).count()
-        created += len(open_expectations(deal)) - before
-    return created
-
-
 def on_deal_moved(sender, *, deal: Deal, to_stage: str, **kwargs) -> None:
     """Receiver of ``deals.signals.deal_moved``: execution opens the expected collections."""
     if to_stage == Stage.EXECUTED:

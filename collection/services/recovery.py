@@ -36,7 +36,8 @@ from ..models import (
     ReserveSettlement,
 )
 from ..overdue import days_overdue
-from .settlement import SETTLED, advance_deal, release_receivable
+from ..selectors import SETTLED_STATUSES
+from .settlement import advance_deal, release_receivable
 
 
 def _lock_expected(expected: ExpectedCollection) -> ExpectedCollection:
@@ -48,7 +49,7 @@ def _lock_expected(expected: ExpectedCollection) -> ExpectedCollection:
 
 
 def _require_outstanding(expected: ExpectedCollection) -> None:
-    if expected.status in SETTLED or expected.outstanding == 0:
+    if expected.status in SETTLED_STATUSES or expected.outstanding == 0:
         raise InvalidStateError(_("Nothing is outstanding on this receivable."))
 
 

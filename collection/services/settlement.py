@@ -7,21 +7,18 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.money import apply_rate
-from credit.exceptions import NothingToRelease
-from credit.services import release
+from credit.services import ReleaseRequest, release_many
 from deals.choices import Stage
 from deals.models import Deal
 from deals.services.transitions import apply_transition
 
-from ..models import CollectionStatus, ExpectedCollection, ReserveSettlement
-
-SETTLED = (CollectionStatus.PAID, CollectionStatus.REPURCHASED, CollectionStatus.WRITTEN_OFF)
+from ..models import ExpectedCollection, ReserveSettlement
+from ..selectors import SETTLED_STATUSES
 
 
 def exposure_share(expected: ExpectedCollection, deal: Deal) -> int:
@@ -33,27 +30,28 @@ def others_open(expected: ExpectedCollection, deal: Deal) -> bool:
     return (
         ExpectedCollection.objects.filter(deal=deal)
         .exclude(pk=expected.pk)
-        .exclude(status__in=SETTLED)
+        .exclude(status__in=SETTLED_STATUSES)
         .exists()
     )
+
+
+def release_request(expected: ExpectedCollection, deal: Deal, *, others_open: bool,
+                    note: str = "") -> ReleaseRequest:  # fmt: skip
+    """Return what settling the receivable releases: its share of the client's exposure for
+    its debtor while others of its deal are open, else all that is left for the debtor
+    under the deal (never more than is open)."""
+    share = exposure_share(expected, deal) if others_open else None
+    return ReleaseRequest(counterparty_id=deal.client_id, reference=deal.number,
+                          debtor_id=expected.receivable.debtor_id, amount=share, note=note)  # fmt: skip
 
 
 def release_receivable(
     expected: ExpectedCollection, deal: Deal, *, actor: Any, note: str, actor_label: str = ""
 ) -> None:
-    """Release the receivable's share of the client's exposure, or all that is left under the
-    deal when nothing else is open; a deal loaded without ledger rows has nothing to release."""
-    share = exposure_share(expected, deal) if others_open(expected, deal) else None
-    debtor = expected.receivable.debtor
-    for amount in (share or None, None):
-        try:
-            release(counterparty=deal.client, reference=deal.number, actor=actor,
-                    actor_label=actor_label, debtor=debtor, amount=amount, note=note)  # fmt: skip
-            return
-        except NothingToRelease:
-            return
-        except ValidationError:
-            continue  # less than the share remains for this debtor: release what is left
+    """Release what settling the receivable frees (``release_request``); a deal loaded
+    without ledger rows has nothing to release."""
+    request = release_request(expected, deal, others_open=others_open(expected, deal))
+    release_many([request], actor=actor, note=note, actor_label=actor_label)
 
 
 def reserve_to_return(deal: Deal, fees: int) -> int:
@@ -68,7 +66,7 @@ def advance_deal(deal: Deal, *, actor: Any, comment: str) -> None:
         apply_transition(deal, to=Stage.COLLECTING, actor=actor, comment=comment)
     if deal.stage != Stage.COLLECTING:
         return
-    if ExpectedCollection.objects.filter(deal=deal).exclude(status__in=SETTLED).exists():
+    if ExpectedCollection.objects.filter(deal=deal).exclude(status__in=SETTLED_STATUSES).exists():
         return
     fees = ExpectedCollection.objects.filter(deal=deal).aggregate(f=Sum("fee_amount"))["f"]
     ReserveSettlement.objects.get_or_create(

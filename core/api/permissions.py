@@ -1,6 +1,6 @@
 """Default API permission: Django model permissions, including view permission for reads."""
 
-from rest_framework.permissions import DjangoModelPermissions
+from rest_framework.permissions import BasePermission, DjangoModelPermissions
 
 
 class ModelPermissions(DjangoModelPermissions):
@@ -24,3 +24,11 @@ class ModelPermissions(DjangoModelPermissions):
         if getattr(view, "queryset", None) is None and not hasattr(view, "get_queryset"):
             return True
         return super().has_permission(request, view)
+
+
+class HasPerms(BasePermission):
+    """Require every permission the view lists in ``required_perms`` (views that are not
+    about one model: a calculation, a dashboard)."""
+
+    def has_permission(self, request, view):
+        return bool(request.user and request.user.has_perms(view.required_perms))

@@ -8,10 +8,10 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.permissions import HasPerms
 from customers.models import Customer
 
 from ..calculations import explain_advance_rate, funding_breakdown
@@ -31,13 +31,6 @@ from .serializers import (
     LimitProposeSerializer,
     RatingSerializer,
 )
-
-
-class HasPerms(BasePermission):
-    """Require every permission the view lists in ``required_perms`` (reads posted as POST)."""
-
-    def has_permission(self, request, view):
-        return bool(request.user and request.user.has_perms(view.required_perms))
 
 
 class RatingViewSet(

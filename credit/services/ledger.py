@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -28,6 +28,8 @@ from ..choices import EntryKind
 from ..exceptions import LimitExceeded, NothingToRelease
 from ..locks import lock_exposures
 from ..models import Exposure, ExposureEntry
+
+K = TypeVar("K")
 
 
 @dataclass(frozen=True)
@@ -100,30 +102,52 @@ def _post(
         if d_reserved or d_consumed or kind == EntryKind.ADJUST
     ]
     ExposureEntry.objects.bulk_create(entries)
-    total_r = sum(m[2] for m in moves)
-    total_c = sum(m[3] for m in moves)
-    changed: dict[int, dict[str, int]] = {}
-
-    def bump(party: int, field: str, by: int) -> None:
-        if by:
-            row = exposures[party]
-            setattr(row, field, getattr(row, field) + by)
-            changed.setdefault(party, {})[field] = getattr(row, field)
-
-    bump(client_id, "client_reserved", total_r)
-    bump(client_id, "client_consumed", total_c)
-    for party in ancestors:
-        bump(party, "group_reserved", total_r)
-        bump(party, "group_consumed", total_c)
+    changed: dict[int, set[str]] = {}
     for debtor_id, _amount, d_reserved, d_consumed in moves:
-        if debtor_id is not None:
-            bump(debtor_id, "debtor_reserved", d_reserved)
-            bump(debtor_id, "debtor_consumed", d_consumed)
+        for party, field in _bump(exposures, client_id, ancestors, debtor_id, d_reserved,
+                                  d_consumed):  # fmt: skip
+            changed.setdefault(party, set()).add(field)
     for party, fields in changed.items():
-        if any(value < 0 for value in fields.values()):
+        values = {field: getattr(exposures[party], field) for field in sorted(fields)}
+        if any(value < 0 for value in values.values()):
             raise ValidationError(_("Exposure would become negative; nothing was posted."))
-        Exposure.objects.filter(pk=party).update(**fields)
+        Exposure.objects.filter(pk=party).update(**values)
     return entries
+
+
+def _bump(exposures: dict[int, Exposure], client_id: int, ancestors: list[int],
+          debtor_id: int | None, d_reserved: int, d_consumed: int) -> list[tuple[int, str]]:  # fmt: skip
+    """Move the in-memory balances of the client, its group parents and the debtor; return
+    the (party, field) pairs moved, so callers write only what changed."""
+    roles = [(client_id, "client"), *((party, "group") for party in ancestors)]
+    if debtor_id is not None:
+        roles.append((debtor_id, "debtor"))
+    moved = []
+    for party, role in roles:
+        for kind, by in (("reserved", d_reserved), ("consumed", d_consumed)):
+            if by:
+                field = f"{role}_{kind}"
+                setattr(exposures[party], field, getattr(exposures[party], field) + by)
+                moved.append((party, field))
+    return moved
+
+
+def _split(parts: list[tuple[K, int, int]], amount: int) -> list[tuple[K, int, int]]:
+    """Take ``amount`` from ``parts`` (key, reserved, outstanding): every part's reservation
+    before any outstanding exposure, not part by part. Return (key, from reserved, from
+    outstanding) of each part taken from."""
+    left = amount
+    from_reserved = []
+    for _key, held, _consumed in parts:
+        from_reserved.append(min(held, left))
+        left -= from_reserved[-1]
+    taken = []
+    for (key, _held, consumed), reserved in zip(parts, from_reserved, strict=True):
+        from_consumed = min(consumed, left)
+        left -= from_consumed
+        if reserved or from_consumed:
+            taken.append((key, reserved, from_consumed))
+    return taken
 
 
 def _lock(client: Customer, debtor_ids: list[int]) -> tuple[list[int], dict[int, Exposure]]:
@@ -286,20 +310,14 @@ def release(
             {"amount": _("Only %(open)s yen is outstanding under %(ref)s.")
              % {"open": f"{available:,}", "ref": reference}}
         )  # fmt: skip
-    left = available if amount is None else amount
     parts = sorted(open_parts.items(), key=lambda kv: kv[0] or 0)
-    # Every debtor's reservation goes before any outstanding exposure, not debtor by debtor.
-    taken: dict[int | None, int] = {}
-    for debtor_id, (held, _consumed) in parts:
-        taken[debtor_id] = min(held, left)
-        left -= taken[debtor_id]
-    moves = []
-    for debtor_id, (_held, consumed) in parts:
-        from_reserved = taken[debtor_id]
-        from_consumed = min(consumed, left)
-        left -= from_consumed
-        if from_reserved or from_consumed:
-            moves.append((debtor_id, from_reserved + from_consumed, -from_reserved, -from_consumed))
+    moves = [
+        (debtor_id, from_reserved + from_consumed, -from_reserved, -from_consumed)
+        for debtor_id, from_reserved, from_consumed in _split(
+            [(debtor_id, held, consumed) for debtor_id, (held, consumed) in parts],
+            available if amount is None else amount,
+        )
+    ]
     _post(
         client_id=counterparty.pk, ancestors=ancestors, exposures=exposures, moves=moves,
         kind=EntryKind.RELEASE, reference=reference, actor=actor, actor_label=actor_label,
@@ -319,6 +337,7 @@ class ReleaseRequest:
     reference: str
     debtor_id: int | None
     amount: int | None
+    note: str = ""  # its own ledger note, else the call's
 
 
 def _open_by_key(requests: list[ReleaseRequest]) -> dict[tuple[int, str, int | None], list[int]]:
@@ -365,6 +384,7 @@ def release_many(
         by_reference.setdefault(key[:2], []).append(key)
     entries: list[ExposureEntry] = []
     released: dict[tuple[int, str], int] = {}
+    touched: set[int] = set()
     for request in requests:
         keys = [
             key for key in by_reference.get((request.counterparty_id, request.reference), [])
@@ -373,27 +393,21 @@ def release_many(
         left = sum(sum(open_parts[key]) for key in keys)
         if request.amount is not None:
             left = min(left, request.amount)
-        taken = {}
-        for key in keys:  # every debtor's reservation before any outstanding exposure
-            taken[key] = min(open_parts[key][0], left)
-            left -= taken[key]
-        for key in keys:
-            from_reserved, from_consumed = taken[key], min(open_parts[key][1], left)
-            left -= from_consumed
-            if not (from_reserved or from_consumed):
-                continue
+        for key, from_reserved, from_consumed in _split([(key, *open_parts[key]) for key in keys],
+                                                        left):  # fmt: skip
             open_parts[key][0] -= from_reserved
             open_parts[key][1] -= from_consumed
             entries.append(ExposureEntry(
                 counterparty_id=key[0], debtor_id=key[2], reference=key[1],
                 kind=EntryKind.RELEASE, amount=from_reserved + from_consumed,
                 reserved_change=-from_reserved, consumed_change=-from_consumed,
-                note=note[:300], created_by=actor, actor_label=actor_label,
+                note=(request.note or note)[:300], created_by=actor, actor_label=actor_label,
             ))  # fmt: skip
-            _move(exposures, parents[key[0]], key, -from_reserved, -from_consumed)
+            moved = _bump(exposures, key[0], parents[key[0]], key[2], -from_reserved,
+                          -from_consumed)  # fmt: skip
+            touched.update(party for party, _field in moved)
             released[key[:2]] = released.get(key[:2], 0) + from_reserved + from_consumed
     ExposureEntry.objects.bulk_create(entries, batch_size=1000)
-    touched = _touched(entries, parents)
     changed = [row for row in exposures.values() if row.pk in touched]
     if any(getattr(row, f) < 0 for row in changed for f in _BALANCE_FIELDS):
         raise ValidationError(_("Exposure would become negative; nothing was posted."))
@@ -411,30 +425,6 @@ _BALANCE_FIELDS = [
     "client_reserved", "client_consumed", "group_reserved", "group_consumed",
     "debtor_reserved", "debtor_consumed",
 ]  # fmt: skip
-
-
-def _move(exposures: dict[int, Exposure], ancestors: list[int],
-          key: tuple[int, str, int | None], d_reserved: int, d_consumed: int) -> None:  # fmt: skip
-    """Move the in-memory balances of the client, its group parents and the debtor."""
-    client, _reference, debtor = key
-    exposures[client].client_reserved += d_reserved
-    exposures[client].client_consumed += d_consumed
-    for party in ancestors:
-        exposures[party].group_reserved += d_reserved
-        exposures[party].group_consumed += d_consumed
-    if debtor is not None:
-        exposures[debtor].debtor_reserved += d_reserved
-        exposures[debtor].debtor_consumed += d_consumed
-
-
-def _touched(entries: list[ExposureEntry], parents: dict[int, list[int]]) -> set[int]:
-    parties: set[int] = set()
-    for entry in entries:
-        parties.add(entry.counterparty_id)
-        parties.update(parents[entry.counterparty_id])
-        if entry.debtor_id is not None:
-            parties.add(entry.debtor_id)
-    return parties
 
 
 @transaction.atomic

@@ -15,7 +15,7 @@ from django.utils import timezone
 from core.audit import audit_log
 from customers.models import Customer
 
-from ..checks import LIVE_STATUSES, ancestor_ids
+from ..checks import LIVE_STATUSES, ancestors_of
 from ..choices import LimitStatus
 from ..locks import lock_exposures
 from ..models import CreditLimit, Exposure, ExposureEntry
@@ -46,8 +46,8 @@ def exposure_rebuild(counterparty_ids: list[int]) -> None:
     from ..selectors import descendant_rows
 
     ids = set(counterparty_ids)
-    for pk in list(ids):
-        ids.update(ancestor_ids(pk))
+    for parents in ancestors_of(ids).values():
+        ids.update(parents)
     lock_exposures(ids)
     for pk in sorted(ids):
         client_r, client_c = _sums(counterparty_id=pk)

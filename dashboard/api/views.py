@@ -3,17 +3,18 @@ deals or receivables behind one figure); same GET filters as the screen; manager
 
 from __future__ import annotations
 
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.pagination import StandardPagination
+from core.api.permissions import HasPerms
 
+from .. import views as screen
 from ..assumptions import Assumptions
 from ..filters import DashboardFilterForm
 from ..selectors import (
@@ -24,16 +25,6 @@ from ..selectors import (
     is_receivable_drill,
 )
 from .serializers import dashboard_json, deal_row, receivable_row
-
-PERMISSION = "accounts.view_kpi_dashboard"
-
-
-class CanViewDashboard(BasePermission):
-    """Require the manager's KPI-dashboard permission."""
-
-    def has_permission(self, request, view) -> bool:
-        return bool(request.user and request.user.has_perm(PERMISSION))
-
 
 FILTER_PARAMETERS = [
     OpenApiParameter("period", str, enum=["month", "quarter", "fiscal_year", "custom"],
@@ -49,21 +40,20 @@ FILTER_PARAMETERS = [
 
 
 def _filters(request: Request):
-    today = timezone.localdate()
-    form = DashboardFilterForm(request.query_params)
-    return form.to_filters(today), today
+    today = screen.as_of()
+    return DashboardFilterForm(request.query_params).to_filters(today), today
 
 
 def _assumptions(request: Request) -> Assumptions:
-    """The manager's edited assumptions from the session (the screen keeps them there)."""
-    session = getattr(request, "session", None)
-    return Assumptions.from_session(session.get("dashboard_assumptions") if session else None)
+    """The manager's edited assumptions, kept in the session by the screen."""
+    return screen.session_assumptions(getattr(request, "session", None))[0]
 
 
 class DashboardView(APIView):
     """Every KPI of the dashboard, its previous-period value and its drill-down key."""
 
-    permission_classes = [IsAuthenticated, CanViewDashboard]
+    permission_classes = [IsAuthenticated, HasPerms]
+    required_perms = [screen.PERMISSION]
 
     @extend_schema(parameters=FILTER_PARAMETERS, responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
@@ -75,7 +65,8 @@ class DashboardView(APIView):
 class DrillView(APIView):
     """The deals or receivables behind one figure, paged (50 a page, ?page_size= up to 500)."""
 
-    permission_classes = [IsAuthenticated, CanViewDashboard]
+    permission_classes = [IsAuthenticated, HasPerms]
+    required_perms = [screen.PERMISSION]
 
     @extend_schema(
         parameters=[OpenApiParameter("key", str, required=True,

@@ -5,24 +5,20 @@ twelve-month trend, overdue buckets, the riskiest debtors and the expected loss.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
 from django.db.models import (
-    BigIntegerField,
     Count,
     Exists,
     F,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
 )
-from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from collection.models import ExpectedCollection
@@ -35,17 +31,18 @@ from collection.selectors import (
     unpaid_q,
     with_lateness,
 )
-from core.money import apply_rate
+from core.calendar import add_months, month_end, month_starts
+from core.calendar_sql import MonthStart
+from core.money import apply_rate, ratio
 from credit.calculations import utilization_percent, utilization_status
 from credit.choices import Grade, LimitKind, LimitStatus
-from credit.models import CreditLimit, Rating
+from credit.models import CreditLimit
+from credit.selectors import current_grades, exposure_total, live_limit_amount
 from customers.models import Customer
-from deals.models import Deal
 
 from ..assumptions import Assumptions
 from ..filters import DashboardFilters, Period
 from .segments import executed_in, segment_collections, segment_deals
-from .sql import MonthStart
 from .types import (
     BucketRow,
     DebtorRisk,
@@ -53,7 +50,6 @@ from .types import (
     ExpectedLoss,
     LossRow,
     TrendPoint,
-    ratio,
 )
 
 ONE_PLACE = Decimal("0.1")
@@ -67,12 +63,27 @@ def due_in(period: Period, today: date) -> Q:
 LATENESS_FIELDS = ("due", "delayed", "timed", "days", "repurchased")
 
 
-def lateness_by_month(filters: DashboardFilters, first: date, last: date, *, today: date,
+def trend_months(period: Period, count: int) -> list[date]:
+    """Return the first days of the ``count`` months ending with ``period``'s last month."""
+    last = period.end.replace(day=1)
+    return month_starts(add_months(last, 1 - count), last)
+
+
+def lateness_months(filters: DashboardFilters, trend: list[date]) -> list[date]:
+    """Return the months the monthly lateness pass covers: the trend's, reaching back to the
+    previous period when it is made of whole months (so its totals are read from it too)."""
+    previous = filters.period.previous()
+    if previous.month_starts and previous.start < trend[0]:
+        return month_starts(previous.start, trend[-1])
+    return trend
+
+
+def lateness_by_month(filters: DashboardFilters, months: list[date], *, today: date,
                       holidays: list[date]) -> dict[date, dict[str, int]]:  # fmt: skip
-    """Return the lateness aggregates of the segment's collections per month of due date,
-    from ``first``'s month to ``last``'s (one GROUP BY query): the trend and the totals of
-    any period made of whole months are read from it."""
-    window = Period("custom", first.replace(day=1), Period.month(last).end)
+    """Return the lateness aggregates of the segment's collections per month of due date
+    over ``months`` (one GROUP BY query): the trend and the totals of any period made of
+    whole months are read from it."""
+    window = Period("custom", months[0], month_end(months[-1]))
     return {
         _as_date(r["month"]): {name: int(r[name] or 0) for name in LATENESS_FIELDS}
         for r in with_lateness(segment_collections(filters), today, holidays)
@@ -84,25 +95,25 @@ def lateness_by_month(filters: DashboardFilters, first: date, last: date, *, tod
     }
 
 
-def _lateness_of(period: Period, monthly: dict[date, dict[str, int]] | None,
+def _lateness_of(period: Period, monthly: dict[date, dict[str, int]],
                  covered: set[date]) -> dict[str, int] | None:  # fmt: skip
     """Return ``period``'s lateness summed from ``monthly`` when it is made of months the
     monthly figures cover, else None."""
     months = period.month_starts
-    if monthly is None or months is None or not covered.issuperset(months):
+    if months is None or not covered.issuperset(months):
         return None
     return {name: sum(monthly.get(m, {}).get(name, 0) for m in months) for name in LATENESS_FIELDS}
 
 
 def delay_totals(filters: DashboardFilters, *, today: date, holidays: list[date],
                  monthly: dict[date, dict[str, int]] | None = None,
-                 covered: tuple[date, date] | None = None) -> dict[str, dict[str, Any]]:  # fmt: skip
+                 covered: list[date] = ()) -> dict[str, dict[str, Any]]:  # fmt: skip
     """Return delay rate, average days late and repurchase rate for the period ("cur") and
     the one before ("prev"): summed from ``monthly`` (``lateness_by_month`` over the months
-    ``covered``, first and last) for whole-month periods, else one aggregate query."""
+    ``covered``) for whole-month periods, else one aggregate query."""
     periods = {"cur": filters.period, "prev": filters.period.previous()}
-    months = set(_months_between(*covered)) if covered else set()
-    counts = {key: _lateness_of(period, monthly, months) for key, period in periods.items()}
+    counts = {key: _lateness_of(period, monthly or {}, set(covered))
+              for key, period in periods.items()}  # fmt: skip
     missing = {key: period for key, period in periods.items() if counts[key] is None}
     if missing:
         rows = with_lateness(segment_collections(filters), today, holidays)
@@ -129,35 +140,14 @@ def delay_totals(filters: DashboardFilters, *, today: date, holidays: list[date]
     return result
 
 
-def _months_back(end: date, count: int) -> list[date]:
-    index = end.year * 12 + end.month - 1
-    return [date((index - i) // 12, (index - i) % 12 + 1, 1) for i in reversed(range(count))]
-
-
-def _months_between(first: date, last: date) -> list[date]:
-    return Period("custom", first.replace(day=1), Period.month(last).end).month_starts or []
-
-
-def trend_window(filters: DashboardFilters, months: int) -> tuple[date, date]:
-    """Return the first and last month the trend and the period totals need together: the
-    ``months`` months ending with the period's, reaching back to the previous period when
-    it is made of whole months."""
-    first, last = _months_back(filters.period.end, months)[0], filters.period.end.replace(day=1)
-    previous = filters.period.previous()
-    if previous.month_starts:
-        first = min(first, previous.start)
-    return first, last
-
-
-def trend(filters: DashboardFilters, monthly: dict[date, dict[str, int]], *,
-          months: int = 12) -> list[TrendPoint]:  # fmt: skip
-    """Return the delay rate by month of due date (from ``monthly``) and executed amount and
-    fees by month of execution, for the ``months`` months ending with the period's (one
-    GROUP BY query)."""
+def trend(filters: DashboardFilters, starts: list[date],
+          monthly: dict[date, dict[str, int]]) -> list[TrendPoint]:  # fmt: skip
+    """Return, for the months ``starts`` (``trend_months``), the delay rate by month of due
+    date (from ``monthly``) and executed amount and fees by month of execution (one GROUP BY
+    query)."""
     from .segments import amount_paid_out
 
-    starts = _months_back(filters.period.end, months)
-    window = Period("custom", starts[0], Period.month(starts[-1]).end)
+    window = Period("custom", starts[0], month_end(starts[-1]))
     executed = {
         _as_date(r["month"]): r
         for r in segment_deals(filters)
@@ -189,22 +179,22 @@ def overdue_rows(filters: DashboardFilters, today: date) -> QuerySet[ExpectedCol
     return unpaid_rows(filters).filter(due_date__lt=today)
 
 
-@dataclass(frozen=True)
-class DebtorUnpaid:
-    """What a debtor still owes the segment: in all, overdue, and overdue by bucket."""
+@dataclass
+class UnpaidSummary:
+    """What debtors owe the segment, summed in one pass: by the debtor's current grade, by
+    overdue bucket ((count, amount) per ``BUCKETS`` entry) and overdue per debtor."""
 
-    debtor_id: int
-    grade: str  # current rating, "" when unrated
-    total: int
-    overdue: int
-    buckets: tuple[tuple[int, int], ...]  # (count, amount) per ``BUCKETS`` entry
+    by_grade: dict[str, int] = field(default_factory=dict)
+    buckets: list[list[int]] = field(default_factory=list)
+    overdue_by_debtor: dict[int, int] = field(default_factory=dict)
+    owing: set[int] = field(default_factory=set)
 
 
-def unpaid_by_debtor(filters: DashboardFilters, today: date) -> list[DebtorUnpaid]:
-    """Return, per debtor owing the segment money, its current grade and the money still to
-    come, overdue and by overdue bucket: one grouped pass over the unpaid collections (the
-    expected loss and the delay-risk panel are both read from it), each debtor's grade
-    looked up once rather than once per receivable."""
+def unpaid_summary(filters: DashboardFilters, today: date) -> UnpaidSummary:
+    """Return the money still to come from the segment's debtors, in all by current grade,
+    overdue by bucket and by debtor: one pass over the unpaid collections grouped by debtor
+    (the expected loss and the delay-risk panel are both read from it), then each debtor's
+    grade looked up once rather than once per receivable (two queries)."""
     overdue = Q(due_date__lt=today)
     aggregates: dict[str, Any] = {
         "total": Sum(outstanding_expression()),
@@ -214,46 +204,32 @@ def unpaid_by_debtor(filters: DashboardFilters, today: date) -> list[DebtorUnpai
         condition = overdue & bucket_q(b.code, today)
         aggregates[f"n{i}"] = Count("pk", filter=condition)
         aggregates[f"s{i}"] = Sum(outstanding_expression(), filter=condition)
-    per_debtor, params = (
-        unpaid_rows(filters)
-        .values("debtor_id")
-        .annotate(**aggregates)
-        .order_by()
-        .query.sql_with_params()
-    )
-    rating = Rating._meta.db_table
-    columns = ", ".join(f"g.n{i}, g.s{i}" for i in range(len(BUCKETS)))
-    sql = (
-        f"SELECT g.debtor_id, (SELECT r.grade FROM {rating} r WHERE r.counterparty_id ="
-        f" g.debtor_id ORDER BY r.rated_at DESC, r.id DESC LIMIT 1), g.total, g.overdue,"
-        f" {columns} FROM ({per_debtor}) AS g"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [
-            DebtorUnpaid(
-                debtor_id=row[0], grade=row[1] or "", total=int(row[2] or 0),
-                overdue=int(row[3] or 0),
-                buckets=tuple((int(row[4 + 2 * i] or 0), int(row[5 + 2 * i] or 0))
-                              for i in range(len(BUCKETS))),
-            )
-            for row in cursor.fetchall()
-        ]  # fmt: skip
+    rows = list(unpaid_rows(filters).values_list("debtor_id").annotate(**aggregates).order_by())
+    grades = current_grades([row[0] for row in rows])
+    summary = UnpaidSummary(buckets=[[0, 0] for _bucket in BUCKETS])
+    for debtor, total, late, *by_bucket in rows:
+        grade = grades.get(debtor, "")
+        summary.by_grade[grade] = summary.by_grade.get(grade, 0) + int(total or 0)
+        summary.owing.add(debtor)
+        if late:
+            summary.overdue_by_debtor[debtor] = int(late)
+        for i, bucket in enumerate(summary.buckets):
+            bucket[0] += by_bucket[2 * i]
+            bucket[1] += int(by_bucket[2 * i + 1] or 0)
+    return summary
 
 
-def delay_risk(filters: DashboardFilters, unpaid: list[DebtorUnpaid]) -> DelayRisk:
+def delay_risk(filters: DashboardFilters, unpaid: UnpaidSummary) -> DelayRisk:
     """Return overdue collections by bucket and the debtors with the largest overdue amount
-    or a red debtor-limit utilisation, from ``unpaid_by_debtor`` (two more queries)."""
+    or a red debtor-limit utilisation, from ``unpaid_summary`` (two more queries)."""
     buckets = [
-        BucketRow(b.code, str(b.label), sum(d.buckets[i][0] for d in unpaid),
-                  sum(d.buckets[i][1] for d in unpaid), f"bucket:{b.code}")
-        for i, b in enumerate(BUCKETS)
-    ]  # fmt: skip
-    owing = {d.debtor_id for d in unpaid}
-    red = [pk for pk in _red_debtors() if not filters.has_segment or pk in owing]
-    overdue_by = {d.debtor_id: d.overdue for d in unpaid}
-    top = sorted((d for d in unpaid if d.overdue), key=lambda d: (-d.overdue, d.debtor_id))
-    shown = {d.debtor_id for d in top[:TOP_DEBTORS]} | set(red)
+        BucketRow(b.code, str(b.label), count, amount, f"bucket:{b.code}")
+        for b, (count, amount) in zip(BUCKETS, unpaid.buckets, strict=True)
+    ]
+    red = [pk for pk in _red_debtors() if not filters.has_segment or pk in unpaid.owing]
+    overdue_by = unpaid.overdue_by_debtor
+    top = sorted(overdue_by, key=lambda debtor: (-overdue_by[debtor], debtor))[:TOP_DEBTORS]
+    shown = set(top) | set(red)
     parties = _debtor_credit(shown).values(
         "pk", "name", "debtor_limit", "debtor_exposure", "suspended"
     )
@@ -280,24 +256,15 @@ def delay_risk(filters: DashboardFilters, unpaid: list[DebtorUnpaid]) -> DelayRi
     return DelayRisk(buckets=buckets, debtors=debtors)
 
 
-def _debtor_credit(ids: Iterable[int] | None = None) -> QuerySet[Customer]:
+def _debtor_credit(ids: Iterable[int] | QuerySet) -> QuerySet[Customer]:
     """Customers with their live debtor limit, debtor exposure and whether it is suspended."""
-    live = [LimitStatus.ACTIVE, LimitStatus.SUSPENDED]
-    limit = Subquery(
-        CreditLimit.objects.filter(counterparty=OuterRef("pk"), kind=LimitKind.DEBTOR,
-                                   status__in=live).values("amount")[:1],
-        output_field=BigIntegerField(),
-    )  # fmt: skip
     suspended = Exists(
         CreditLimit.objects.filter(counterparty=OuterRef("pk"), kind=LimitKind.DEBTOR,
                                    status=LimitStatus.SUSPENDED)
     )  # fmt: skip
-    rows = Customer.objects.all() if ids is None else Customer.objects.filter(pk__in=ids)
-    return rows.annotate(
-        debtor_limit=limit,
-        debtor_exposure=Coalesce(
-            F("exposure__debtor_reserved") + F("exposure__debtor_consumed"), 0
-        ),
+    return Customer.objects.filter(pk__in=ids).annotate(
+        debtor_limit=live_limit_amount(LimitKind.DEBTOR),
+        debtor_exposure=exposure_total("debtor"),
         suspended=suspended,
     )
 
@@ -316,12 +283,10 @@ def unpaid_rows(filters: DashboardFilters) -> QuerySet[ExpectedCollection]:
     return segment_collections(filters).filter(unpaid_q())
 
 
-def expected_loss(unpaid: list[DebtorUnpaid], assumptions: Assumptions) -> ExpectedLoss:
+def expected_loss(unpaid: UnpaidSummary, assumptions: Assumptions) -> ExpectedLoss:
     """Return outstanding exposure × PD × LGD by the debtor's current rating, from
-    ``unpaid_by_debtor``."""
-    exposures: dict[str, int] = {}
-    for d in unpaid:
-        exposures[d.grade] = exposures.get(d.grade, 0) + d.total
+    ``unpaid_summary``."""
+    exposures = unpaid.by_grade
     rows = []
     for grade in [*Grade.values, ""]:
         exposure = exposures.get(grade, 0)
@@ -332,7 +297,3 @@ def expected_loss(unpaid: list[DebtorUnpaid], assumptions: Assumptions) -> Expec
         rows.append(LossRow(grade, exposure, pd, assumptions.lgd, loss,
                             label=grade or _("Unrated")))  # fmt: skip
     return ExpectedLoss(total=sum(r.loss for r in rows), rows=rows)
-
-
-def collections_of_deals(deals: QuerySet[Deal]) -> QuerySet[ExpectedCollection]:
-    return ExpectedCollection.objects.filter(deal__in=deals.values("pk"))

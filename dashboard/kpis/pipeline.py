@@ -17,11 +17,13 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncDate
 
+from core.calendar import datetime_range
 from core.calendar_sql import business_days_between_sql
-from core.money import apply_rate
+from core.money import apply_rate, ratio
 from deals.choices import OPEN_STAGES, PIPELINE, Stage, next_stage
 from deals.milestones import stage_position
 from deals.models import Deal, StageChange
+from deals.selectors import stall_q
 
 from ..assumptions import Assumptions
 from ..filters import DashboardFilters, Period
@@ -34,9 +36,7 @@ from .segments import (
     group_labels,
     lost_in,
     segment_deals,
-    stall_q,
 )
-from .sql import datetime_range
 from .types import (
     Bottleneck,
     Forecast,
@@ -45,7 +45,6 @@ from .types import (
     ReasonRow,
     SegmentRow,
     StageRow,
-    ratio,
 )
 
 ONE_PLACE = Decimal("0.1")
@@ -285,7 +284,7 @@ def bottleneck(filters: DashboardFilters, stages: list[StageRow], *, today: date
     worst = min(candidates, key=badness)
     deals = list(
         segment_deals(filters)
-        .filter(stall_q(today, thresholds, worst.stage))
+        .filter(stall_q(today, thresholds, stage=worst.stage))
         .select_related("client", "owner")
         .order_by("stage_entered_at", "pk")[:20]
     )
@@ -293,10 +292,6 @@ def bottleneck(filters: DashboardFilters, stages: list[StageRow], *, today: date
         deal.days_in_stage = stalled_days(deal, today)
     return Bottleneck(worst.stage, worst.label, worst.stalled, worst.conversion, deals,
                       f"stalled:{worst.stage}")  # fmt: skip
-
-
-def forecast_month(today: date) -> Period:
-    return Period.month(today)
 
 
 def forecast_q(stage: str, month: Period) -> Q:
@@ -314,7 +309,7 @@ def forecast(filters: DashboardFilters, assumptions: Assumptions, *, today: date
     """Return this month's expected execution: open deals expected to be paid out this
     month by stage, weighted by the stage's probability, plus those already executed this
     month at 100 % (one query)."""
-    month = forecast_month(today)
+    month = Period.month(today)
     aggregates: dict[str, Any] = {}
     scope = Q(pk__in=[])
     for stage in FORECAST_ROWS:

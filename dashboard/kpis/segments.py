@@ -21,28 +21,21 @@ from django.db.models.functions import Cast, Coalesce
 from django.utils.translation import gettext as _
 
 from collection.models import ExpectedCollection
+from core.calendar import datetime_range
 from credit.choices import Grade, Scheme
 from credit.selectors import grade_subquery
 from customers.choices import Industry
-from customers.models import Customer
 from deals.choices import Channel
-from deals.models import Deal, Receivable, StallThreshold
+from deals.filters import AMOUNT_BANDS, amount_band_q, debtor_rating_deals
+from deals.models import Deal, Receivable
 
-from ..filters import AMOUNT_BANDS, DashboardFilters, Period
-from .sql import datetime_range, day_start
+from ..filters import DashboardFilters, Period
 
 
 def amount_paid_out() -> Expression:
     """SQL for the amount a deal pays out: the executed amount once known, else the
     upfront payment the funding calculation gives."""
     return Coalesce(F("executed_amount"), F("upfront_payment"))
-
-
-def rated_debtor_deals(grade: str) -> QuerySet:
-    """Return ids of deals with a receivable owed by a debtor currently rated ``grade``
-    (the deal list's own debtor-rating filter)."""
-    graded = Customer.objects.annotate(current=grade_subquery("pk")).filter(current=grade)
-    return Receivable.objects.filter(debtor__in=graded.values("pk")).values("deal_id")
 
 
 def worst_debtor_grade() -> Subquery:
@@ -57,18 +50,6 @@ def worst_debtor_grade() -> Subquery:
     )
 
 
-def band_q(code: str, field: str = "advance_amount") -> Q:
-    for band, _label, low, high in AMOUNT_BANDS:
-        if band == code:
-            q = Q()
-            if low is not None:
-                q &= Q(**{f"{field}__gte": low})
-            if high is not None:
-                q &= Q(**{f"{field}__lt": high})
-            return q
-    return Q(pk__in=[])
-
-
 def segment_q(filters: DashboardFilters, prefix: str = "") -> Q:
     """Return the segment as a condition on deals (``prefix`` reaches them from another
     model, e.g. ``deal__``)."""
@@ -81,10 +62,9 @@ def segment_q(filters: DashboardFilters, prefix: str = "") -> Q:
     if filters.owner_id is not None:
         q &= Q(**{prefix + "owner_id": filters.owner_id})
     if filters.amount_band:
-        band = band_q(filters.amount_band, prefix + "advance_amount")
-        q &= band
+        q &= amount_band_q(filters.amount_band, prefix + "advance_amount")
     if filters.debtor_rating:
-        q &= Q(**{prefix + "pk__in": rated_debtor_deals(filters.debtor_rating)})
+        q &= Q(**{prefix + "pk__in": debtor_rating_deals(filters.debtor_rating)})
     return q
 
 
@@ -130,25 +110,6 @@ def lost_in(period: Period) -> Q:
     return Q(stage="lost", pk__in=moves.values("deal_id"))
 
 
-def stall_q(today: date, thresholds: list[tuple[str, int]], stage: str | None = None) -> Q:
-    """Return the condition for deals past their stage's stall threshold (as
-    ``deals.selectors.stalled_deals``)."""
-    from core.calendar import add_business_days
-
-    q = Q(pk__in=[])
-    for code, days in thresholds:
-        if stage and code != stage:
-            continue
-        # Entered before local midnight of the cutoff day: a datetime range, not the
-        # local date of every deal's timestamp.
-        q |= Q(stage=code, stage_entered_at__lt=day_start(add_business_days(today, -days)))
-    return q
-
-
-def stall_thresholds() -> list[tuple[str, int]]:
-    return list(StallThreshold.objects.values_list("stage", "business_days"))
-
-
 # ---------------------------------------------------------------------- grouping keys
 
 
@@ -165,7 +126,7 @@ def group_key(group_by: str) -> Expression:
     if group_by == "owner":
         return Cast("owner_id", output_field=CharField())
     if group_by == "amount_band":
-        whens = [When(band_q(code), then=Value(code)) for code, *_rest in AMOUNT_BANDS]
+        whens = [When(amount_band_q(code), then=Value(code)) for code, *_rest in AMOUNT_BANDS]
         return Case(*whens, default=Value(""), output_field=CharField())
     if group_by == "debtor_rating":
         return Coalesce(worst_debtor_grade(), Value(""), output_field=CharField())

@@ -4,21 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
+
+from core.money import ratio
 
 from ..assumptions import Assumptions
 from ..filters import DashboardFilters
-
-RATE = Decimal("0.0001")
-
-
-def ratio(part: int | Decimal | None, whole: int | Decimal | None,
-          places: Decimal = RATE) -> Decimal | None:  # fmt: skip
-    """Return part ÷ whole rounded half-up to ``places`` (None when ``whole`` is 0 / None)."""
-    if not whole or part is None:
-        return None
-    return (Decimal(part) / Decimal(whole)).quantize(places, rounding=ROUND_HALF_UP)
 
 
 @dataclass
@@ -36,13 +28,6 @@ class Figure:
         if self.value is None or not self.previous:
             return None
         return ratio(Decimal(self.value) - Decimal(self.previous), abs(Decimal(self.previous)))
-
-    @property
-    def delta(self) -> int | Decimal | None:
-        """Return value − previous (points for rates, yen for amounts)."""
-        if self.value is None or self.previous is None:
-            return None
-        return self.value - self.previous
 
     @property
     def label(self) -> Any:
@@ -212,7 +197,6 @@ class DashboardData:
     delay_trend: list[TrendPoint]
     stages: list[StageRow]
     funnel: list[StageRow]
-    lead_time: Figure
     quote_win: QuoteWin
     lost_reasons: list[ReasonRow]
     by_channel: list[SegmentRow]
@@ -234,3 +218,7 @@ class DashboardData:
 
     def figure(self, code: str) -> Figure:
         return self.kgi_by_code[code]
+
+    @property
+    def lead_time(self) -> Figure:
+        return self.figure("lead_time_days")

@@ -8,9 +8,8 @@ requirements that are missing. Leaving approval happens only through a decision 
 from __future__ import annotations
 
 import django_filters
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -20,9 +19,11 @@ from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
+from core.downloads import XLSX_CONTENT_TYPE, xlsx_response
+
 from ..choices import Stage
 from ..exceptions import DoubleSale, TransitionBlocked
-from ..exporting import XLSX_CONTENT_TYPE, export_deals_logged
+from ..exporting import export_deals_logged
 from ..filters import DealFilter
 from ..models import ApprovalRequest, Deal, Receivable
 from ..selectors import approval_inbox, deal_get, deal_list
@@ -269,10 +270,7 @@ class DealViewSet(
         queryset = self.filter_queryset(self.get_queryset())
         data = export_deals_logged(actor=request.user, queryset=queryset,
                                    filters=request.query_params)  # fmt: skip
-        response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
-        filename = f"案件台帳_{timezone.localdate():%Y%m%d}.xlsx"
-        response["Content-Disposition"] = content_disposition_header(True, filename)
-        return response
+        return xlsx_response(data, f"案件台帳_{timezone.localdate():%Y%m%d}.xlsx")
 
 
 class ReceivableFilter(django_filters.FilterSet):

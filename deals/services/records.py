@@ -152,9 +152,10 @@ def deal_update(*, deal: Deal, actor: Any, **fields: Any) -> Deal:
 _DASHES = str.maketrans({c: "-" for c in "‐‑‒–—―−ーｰ"})
 
 
-def _invoice_key(invoice_number: str) -> str:
+def invoice_key(invoice_number: str) -> str:
     """Return the comparison key of an invoice number: width-folded, upper-case, no spaces,
-    every dash-like character as ``-`` (so 二重譲渡 is caught however it was typed)."""
+    every dash-like character as ``-`` (so 二重譲渡 is caught however it was typed, and
+    collection finds an invoice named in bank text as deals stored it)."""
     return "".join(nfkc(invoice_number).translate(_DASHES).upper().split())
 
 
@@ -201,7 +202,7 @@ def receivable_add(
     if deal.stage not in EDITABLE_PRICING_STAGES:
         raise InvalidStateError(_("Receivables are frozen once the deal is in approval."))
     _check_debtor(debtor, deal)
-    key = _invoice_key(invoice_number)
+    key = invoice_key(invoice_number)
     _guard_double_sale(debtor, key, deal)
     receivable = Receivable(
         deal=deal, debtor=debtor, invoice_number=invoice_number.strip(), invoice_key=key,
@@ -232,7 +233,7 @@ def receivable_update(*, receivable: Receivable, actor: Any, **fields: Any) -> R
     if "debtor" in fields:
         _check_debtor(receivable.debtor, deal)
     if "invoice_number" in fields or "debtor" in fields:
-        receivable.invoice_key = _invoice_key(receivable.invoice_number)
+        receivable.invoice_key = invoice_key(receivable.invoice_number)
         _guard_double_sale(receivable.debtor, receivable.invoice_key, deal)
     receivable.full_clean()
     receivable.save()

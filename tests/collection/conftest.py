@@ -1,10 +1,11 @@
-"""Collection test fixtures: the deal desk of tests/deals, to take deals to execution."""
+"""Collection test fixtures."""
+
+from datetime import date
 
 import pytest
-
-from tests.deals.desk import Desk
+from django.utils import timezone
 
 
 @pytest.fixture
-def desk(make_user) -> Desk:
-    return Desk(make_user)
+def today() -> date:
+    return timezone.localdate()

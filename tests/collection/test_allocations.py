@@ -15,20 +15,15 @@ from collection.models import (
     ExpectedCollection,
     ReserveSettlement,
 )
-from collection.services import allocate, allocation_reverse, statement_import
+from collection.services import allocate, allocation_reverse
 from core.calendar import next_business_day
 from credit.models import Exposure
 from deals.choices import Stage
 
-from .test_zengin import dw_file
+from .statements import deposit
 
 pytestmark = pytest.mark.django_db
 M = 1_000_000
-
-
-def _entry(amount: int):
-    result = statement_import(data=dw_file([{"amount": amount}]), file_name=f"{amount}.txt")
-    return result.statement.entries.get()
 
 
 class TestExpectations:
@@ -52,7 +47,7 @@ class TestAllocation:
         deal = desk.executed([10 * M])
         assert Exposure.objects.get(pk=deal.client_id).client_consumed == 7 * M
         expected = ExpectedCollection.objects.get(deal=deal)
-        allocate(entry=_entry(10 * M - 880), expected=expected, amount=10 * M - 880, fee=880,
+        allocate(entry=deposit(10 * M - 880), expected=expected, amount=10 * M - 880, fee=880,
                  actor=desk.operations)  # fmt: skip
         expected.refresh_from_db()
         deal.refresh_from_db()
@@ -64,7 +59,7 @@ class TestAllocation:
     def test_one_entry_can_pay_two_receivables_and_one_receivable_two_entries(self, desk):
         deal = desk.executed([4 * M, 6 * M])
         first, second = ExpectedCollection.objects.filter(deal=deal).order_by("expected_amount")
-        entry = _entry(7 * M)
+        entry = deposit(7 * M)
         allocate(entry=entry, expected=first, amount=4 * M, actor=desk.operations)
         allocate(entry=entry, expected=second, amount=3 * M, actor=desk.operations)
         entry.refresh_from_db()
@@ -73,7 +68,7 @@ class TestAllocation:
         assert entry.status == EntryStatus.MATCHED
         assert second.status == CollectionStatus.PARTIAL and second.outstanding == 3 * M
         assert deal.stage == Stage.COLLECTING
-        allocate(entry=_entry(3 * M), expected=second, amount=3 * M, actor=desk.operations)
+        allocate(entry=deposit(3 * M), expected=second, amount=3 * M, actor=desk.operations)
         deal.refresh_from_db()
         assert deal.stage == Stage.CLOSED
         assert Exposure.objects.get(pk=deal.client_id).client_total == 0
@@ -82,16 +77,16 @@ class TestAllocation:
         deal = desk.executed([1 * M])
         expected = ExpectedCollection.objects.get(deal=deal)
         with pytest.raises(ValidationError):
-            allocate(entry=_entry(500_000), expected=expected, amount=600_000,
+            allocate(entry=deposit(500_000), expected=expected, amount=600_000,
                      actor=desk.operations)  # fmt: skip
         with pytest.raises(ValidationError):
-            allocate(entry=_entry(2 * M), expected=expected, amount=2 * M, actor=desk.operations)
+            allocate(entry=deposit(2 * M), expected=expected, amount=2 * M, actor=desk.operations)
         assert not Allocation.objects.exists()
 
     def test_a_reversal_reopens_the_receivable_and_its_exposure(self, desk):
         deal = desk.executed([4 * M, 6 * M])
         first = ExpectedCollection.objects.filter(deal=deal).order_by("expected_amount").first()
-        allocation = allocate(entry=_entry(4 * M), expected=first, amount=4 * M,
+        allocation = allocate(entry=deposit(4 * M), expected=first, amount=4 * M,
                               actor=desk.operations)  # fmt: skip
         released = Exposure.objects.get(pk=deal.client_id).client_consumed
         allocation_reverse(allocation=allocation, actor=desk.operations, reason="別会社の入金")

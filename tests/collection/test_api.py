@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts.roles import ROLE_CODES
 from collection.models import Allocation, CollectionStatus, ExpectedCollection
 
-from .test_zengin import dw_file
+from .statements import dw_file
 
 pytestmark = pytest.mark.django_db
 READERS = {"collections", "manager", "operations", "underwriter"}

@@ -14,7 +14,7 @@ from collection.models import (
     ExpectedCollection,
     ReserveSettlement,
 )
-from collection.services import allocate, statement_import
+from collection.services import allocate
 from collection.services.batch import EntryPlan, PlannedLine, allocate_many, suspense_many
 from core.audit import verify_audit_chain
 from core.models import AuditEvent
@@ -22,19 +22,10 @@ from credit.models import Exposure, ExposureEntry
 from deals.choices import Stage
 from deals.models import Deal, StageChange
 
-from .test_zengin import dw_file
+from .statements import deposit
 
 pytestmark = pytest.mark.django_db
 M = 1_000_000
-_KANA = "ｱｲｳｴｵｶｷｸｹｺｻｼｽｾｿﾀﾁﾂﾃﾄﾅﾆﾇﾈﾉ"
-_PAYERS = (a + b for a in _KANA for b in _KANA)
-
-
-def _entry(amount: int):
-    """One deposit in a statement of its own (each file distinct, so none is a re-import)."""
-    payer = f"ｶ)ﾃｽﾄ{next(_PAYERS)}"
-    data = dw_file([{"amount": amount, "payer": payer}])
-    return statement_import(data=data, file_name=f"{payer}.txt").statement.entries.get()
 
 
 def _rows(deal: Deal) -> list[ExpectedCollection]:
@@ -75,11 +66,11 @@ class TestSameOutcomeAsOneByOne:
         small_paid = 4 * M - 880
         big_paid = 2 * M if partial_only else 6 * M
         a_small, a_big = _rows(one)
-        entry = _entry(small_paid + big_paid)
+        entry = deposit(small_paid + big_paid)
         allocate(entry=entry, expected=a_small, amount=small_paid, fee=880, actor=None)
         allocate(entry=entry, expected=a_big, amount=big_paid, actor=None)
         b_small, b_big = _rows(batch)
-        entry = _entry(small_paid + big_paid)
+        entry = deposit(small_paid + big_paid)
         plan = EntryPlan(entry.pk, (PlannedLine(b_small.pk, small_paid, 880),
                                     PlannedLine(b_big.pk, big_paid)))  # fmt: skip
         result = allocate_many([plan], actor=None, actor_label="job:reconcile")
@@ -97,7 +88,7 @@ class TestSameOutcomeAsOneByOne:
     def test_the_paid_on_date_is_the_bank_value_date(self, desk):
         deal = desk.executed([1 * M])
         (row,) = _rows(deal)
-        entry = _entry(1 * M)
+        entry = deposit(1 * M)
         allocate_many([EntryPlan(entry.pk, (PlannedLine(row.pk, 1 * M),))], actor=None)
         row.refresh_from_db()
         assert row.status == CollectionStatus.PAID and row.paid_on == entry.value_date
@@ -107,7 +98,7 @@ class TestWholeOrNothing:
     def test_an_entry_that_no_longer_fits_is_refused_whole_and_the_others_applied(self, desk):
         deal = desk.executed([1 * M, 2 * M])
         first, second = _rows(deal)
-        fits, too_much, over_entry = _entry(1 * M), _entry(3 * M), _entry(500_000)
+        fits, too_much, over_entry = deposit(1 * M), deposit(3 * M), deposit(500_000)
         result = allocate_many([
             EntryPlan(fits.pk, (PlannedLine(first.pk, 1 * M),)),
             # The first line would fit, the second is more than the receivable has left.
@@ -127,7 +118,7 @@ class TestWholeOrNothing:
     def test_two_entries_in_one_batch_cannot_both_take_the_same_money(self, desk):
         deal = desk.executed([1 * M])
         (row,) = _rows(deal)
-        a, b = _entry(1 * M), _entry(1 * M)
+        a, b = deposit(1 * M), deposit(1 * M)
         result = allocate_many(
             [EntryPlan(a.pk, (PlannedLine(row.pk, 1 * M),)),
              EntryPlan(b.pk, (PlannedLine(row.pk, 1 * M),))],
@@ -140,7 +131,7 @@ class TestWholeOrNothing:
     def test_a_matched_entry_is_not_applied_again(self, desk):
         deal = desk.executed([1 * M, 1 * M])
         first, second = _rows(deal)
-        entry = _entry(1 * M)
+        entry = deposit(1 * M)
         allocate(entry=entry, expected=first, amount=1 * M, actor=None)
         result = allocate_many([EntryPlan(entry.pk, (PlannedLine(second.pk, 1 * M),))], actor=None)
         assert list(result.refused) == [entry.pk]
@@ -150,7 +141,7 @@ class TestAuditAndSuspense:
     def test_one_event_per_entry_and_deal_and_the_chain_holds(self, desk):
         deals = [desk.executed([1 * M]) for _ in range(2)]
         rows = [_rows(deal)[0] for deal in deals]
-        entry = _entry(2 * M)
+        entry = deposit(2 * M)
         before = AuditEvent.objects.filter(action="collection.allocated").count()
         allocate_many([EntryPlan(entry.pk, tuple(PlannedLine(r.pk, 1 * M) for r in rows))],
                       actor=None, actor_label="job:reconcile")  # fmt: skip
@@ -162,7 +153,7 @@ class TestAuditAndSuspense:
         assert verify_audit_chain()[1] is None
 
     def test_suspense_parks_only_entries_still_waiting(self, desk):
-        waiting, matched = _entry(123_456), _entry(1 * M)
+        waiting, matched = deposit(123_456), deposit(1 * M)
         deal = desk.executed([1 * M])
         allocate(entry=matched, expected=_rows(deal)[0], amount=1 * M, actor=None)
         assert suspense_many([waiting.pk, matched.pk], actor=None, note="test") == 1

@@ -11,7 +11,7 @@ from collection.services import statement_import
 from collection.zengin import StatementError
 from core.models import AuditEvent
 
-from .test_zengin import dw_file
+from .statements import dw_file
 
 pytestmark = pytest.mark.django_db
 

@@ -10,18 +10,15 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from collection.models import (
-    BankEntry,
     CollectionStatus,
     ExpectedCollection,
     RepurchaseRequest,
     RepurchaseStatus,
 )
 from collection.nightly import check_collection_overdue
-from collection.overdue import overdue_cutoff
-from collection.services import allocate, statement_import
+from collection.services import allocate
 from collection.services.recovery import dunning_record
 from core.choices import AlertKind
 from core.models import Alert
@@ -29,39 +26,20 @@ from core.selectors import alert_list
 from credit.choices import LimitStatus
 from credit.models import CreditLimit, Exposure
 
-from .test_zengin import dw_file
+from .statements import deposit, make_late
 
 pytestmark = pytest.mark.django_db
 M = 1_000_000
-
-
-def _late(rows, days, today):
-    """Move the due dates so the rows are exactly ``days`` bank business days overdue."""
-    ExpectedCollection.objects.filter(pk__in=[r.pk for r in rows]).update(
-        due_date=overdue_cutoff(today, days + 1)
-    )
-
-
-def _entry(amount, value_date):
-    result = statement_import(data=dw_file([{"amount": amount}]), file_name=f"{amount}.txt")
-    entry = result.statement.entries.get()
-    BankEntry.objects.filter(pk=entry.pk).update(value_date=value_date)
-    return entry
 
 
 def _collection(deal):
     return ExpectedCollection.objects.get(deal=deal)
 
 
-@pytest.fixture
-def today():
-    return timezone.localdate()
-
-
 class TestStatuses:
     def test_marks_unpaid_collections_past_their_due_date_overdue(self, desk, today):
         late, on_time = desk.executed([1 * M]), desk.executed([1 * M])
-        _late([_collection(late)], 1, today)
+        make_late([_collection(late)], 1, today)
         check_collection_overdue(today=today)
         assert _collection(late).status == CollectionStatus.OVERDUE
         assert _collection(on_time).status == CollectionStatus.OPEN
@@ -70,14 +48,14 @@ class TestStatuses:
 class TestOverdueAlert:
     def test_waits_until_three_business_days_after_the_due_date(self, desk, today):
         row = _collection(desk.executed([1 * M]))
-        _late([row], 2, today)
+        make_late([row], 2, today)
         assert check_collection_overdue(today=today).raised == 0
         assert not Alert.objects.filter(dedup_key__startswith="collection_overdue:").exists()
 
     def test_alerts_once_to_the_deal_owner_and_the_collections_role(self, desk, make_user, today):
         deal = desk.executed([1 * M])
         row = _collection(deal)
-        _late([row], 3, today)
+        make_late([row], 3, today)
         first = check_collection_overdue(today=today)
         second = check_collection_overdue(today=today)
         alert = Alert.objects.get(dedup_key=f"collection_overdue:{row.pk}")
@@ -92,8 +70,9 @@ class TestOverdueAlert:
 
     def test_a_paid_collection_raises_nothing(self, desk, today):
         row = _collection(desk.executed([1 * M]))
-        allocate(entry=_entry(1 * M, today), expected=row, amount=1 * M, actor=desk.operations)
-        _late([row], 10, today)
+        paid = deposit(1 * M, value_date=today)
+        allocate(entry=paid, expected=row, amount=1 * M, actor=desk.operations)
+        make_late([row], 10, today)
         assert check_collection_overdue(today=today).raised == 0
         assert not Alert.objects.filter(dedup_key__startswith="collection_overdue:").exists()
 
@@ -103,11 +82,11 @@ class TestPaymentDelay:
     def test_a_delay_over_the_limit_suspends_the_payers_credit_limits(self, desk, today, scheme):
         row = _collection(desk.executed([1 * M], scheme=scheme))
         payer = row.payer_id  # the client in 2社間, the debtor in 3社間
-        _late([row], settings.CREDIT_SUSPEND_DELAY_DAYS, today)
+        make_late([row], settings.CREDIT_SUSPEND_DELAY_DAYS, today)
         check_collection_overdue(today=today)
         assert Exposure.objects.get(pk=payer).worst_delay_days == 15
         assert CreditLimit.objects.get(counterparty_id=payer).status == LimitStatus.ACTIVE
-        _late([row], settings.CREDIT_SUSPEND_DELAY_DAYS + 1, today)
+        make_late([row], settings.CREDIT_SUSPEND_DELAY_DAYS + 1, today)
         outcome = check_collection_overdue(today=today)
         assert Exposure.objects.get(pk=payer).worst_delay_days == 16
         assert CreditLimit.objects.get(counterparty_id=payer).status == LimitStatus.SUSPENDED
@@ -116,14 +95,16 @@ class TestPaymentDelay:
     def test_reports_the_worst_delay_per_payer_and_zero_once_paid(self, desk, today):
         deal = desk.executed([1 * M, 2 * M])
         small, large = ExpectedCollection.objects.filter(deal=deal).order_by("expected_amount")
-        _late([small], 4, today)
-        _late([large], 9, today)
+        make_late([small], 4, today)
+        make_late([large], 9, today)
         check_collection_overdue(today=today)
         assert Exposure.objects.get(pk=deal.client_id).worst_delay_days == 9
-        allocate(entry=_entry(2 * M, today), expected=large, amount=2 * M, actor=desk.operations)
+        paid = deposit(2 * M, value_date=today)
+        allocate(entry=paid, expected=large, amount=2 * M, actor=desk.operations)
         check_collection_overdue(today=today)
         assert Exposure.objects.get(pk=deal.client_id).worst_delay_days == 4
-        allocate(entry=_entry(1 * M, today), expected=small, amount=1 * M, actor=desk.operations)
+        paid = deposit(1 * M, value_date=today)
+        allocate(entry=paid, expected=small, amount=1 * M, actor=desk.operations)
         check_collection_overdue(today=today)
         assert Exposure.objects.get(pk=deal.client_id).worst_delay_days == 0
 
@@ -132,10 +113,10 @@ class TestRepurchase:
     def test_opens_one_request_once_the_deal_trigger_is_passed(self, desk, today):
         deal = desk.executed([1 * M])
         row = _collection(deal)
-        _late([row], 30, today)
+        make_late([row], 30, today)
         check_collection_overdue(today=today)
         assert not RepurchaseRequest.objects.exists()
-        _late([row], 31, today)
+        make_late([row], 31, today)
         check_collection_overdue(today=today)
         check_collection_overdue(today=today)
         request = RepurchaseRequest.objects.get()
@@ -148,7 +129,7 @@ class TestRepurchase:
     def test_follows_each_deals_own_trigger(self, desk, today):
         quick = desk.executed([1 * M], repurchase_trigger_days=10)
         usual = desk.executed([1 * M])
-        _late([_collection(quick), _collection(usual)], 11, today)
+        make_late([_collection(quick), _collection(usual)], 11, today)
         check_collection_overdue(today=today)
         assert list(RepurchaseRequest.objects.values_list("expected__deal", flat=True)) == [
             quick.pk
@@ -165,7 +146,7 @@ class TestBrokenPromise:
 
     def test_alerts_once_when_the_promised_date_passes_unpaid(self, desk, today):
         deal = desk.executed([1 * M])
-        _late([_collection(deal)], 10, today)
+        make_late([_collection(deal)], 10, today)
         entry = self._promise(desk, deal, today, 600_000)
         check_collection_overdue(today=today)
         check_collection_overdue(today=today)
@@ -175,18 +156,18 @@ class TestBrokenPromise:
 
     def test_a_promise_kept_since_the_contact_raises_nothing(self, desk, today):
         deal = desk.executed([1 * M])
-        _late([_collection(deal)], 10, today)
+        make_late([_collection(deal)], 10, today)
         entry = self._promise(desk, deal, today, 600_000)
-        allocate(entry=_entry(600_000, today - timedelta(days=2)), expected=_collection(deal),
-                 amount=600_000, actor=desk.operations)  # fmt: skip
+        paid = deposit(600_000, value_date=today - timedelta(days=2))
+        allocate(entry=paid, expected=_collection(deal), amount=600_000, actor=desk.operations)
         check_collection_overdue(today=today)
         assert not Alert.objects.filter(dedup_key=f"collection_promise_broken:{entry.pk}").exists()
 
     def test_money_that_arrived_before_the_contact_does_not_keep_the_promise(self, desk, today):
         deal = desk.executed([1 * M])
-        _late([_collection(deal)], 10, today)
-        allocate(entry=_entry(600_000, today - timedelta(days=9)), expected=_collection(deal),
-                 amount=600_000, actor=desk.operations)  # fmt: skip
+        make_late([_collection(deal)], 10, today)
+        paid = deposit(600_000, value_date=today - timedelta(days=9))
+        allocate(entry=paid, expected=_collection(deal), amount=600_000, actor=desk.operations)
         entry = self._promise(desk, deal, today, 300_000)
         check_collection_overdue(today=today)
         assert Alert.objects.filter(dedup_key=f"collection_promise_broken:{entry.pk}").exists()
@@ -196,7 +177,7 @@ class TestQueryCount:
     def _setup(self, desk, today, faces, scheme):
         deal = desk.executed(faces, scheme=scheme)
         rows = list(ExpectedCollection.objects.filter(deal=deal))
-        _late(rows, 40, today)
+        make_late(rows, 40, today)
         self._promise(desk, rows[0], today)
         check_collection_overdue(today=today)
 

@@ -5,8 +5,6 @@ arrive in 全銀 files on the receivables' due date."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -21,18 +19,14 @@ from collection.models import (
 )
 from collection.reconcile import queue, reconcile, suggestions_for, suggestions_for_entries
 from collection.services import allocate, statement_import
-from deals.choices import Stage
+from collection.zengin_writer import wareki
 from deals.models import Deal
 from tests.factories import TransferNameFactory
 
-from .test_zengin import dw_file
+from .statements import dw_file
 
 pytestmark = pytest.mark.django_db
 M = 1_000_000
-
-
-def _wareki(day: date) -> str:
-    return f"{day.year - 2018:02d}{day:%m%d}"
 
 
 def _debtor(desk, reading: str = "ヤマダショウジ", transfer: str | None = None):
@@ -44,13 +38,6 @@ def _debtor(desk, reading: str = "ヤマダショウジ", transfer: str | None =
     return debtor
 
 
-def _executed(desk, debtor, faces: list[int]) -> Deal:
-    deal = desk.deal(debtors=[debtor] * len(faces), faces=faces, scheme="three_party")
-    deal = desk.move(deal, Stage.APPROVAL)
-    desk.decide(deal, "approve", comment="可")
-    return desk.move(Deal.objects.get(pk=deal.pk), Stage.EXECUTED)
-
-
 def _expected(deal: Deal) -> list[ExpectedCollection]:
     return list(ExpectedCollection.objects.filter(deal=deal).order_by("receivable_id"))
 
@@ -60,7 +47,7 @@ def _deposits(*rows: dict) -> list[BankEntry]:
     due = ExpectedCollection.objects.order_by("due_date").values_list("due_date", flat=True)[0]
     records = []
     for row in rows:
-        day = _wareki(row.pop("on", due))
+        day = wareki(row.pop("on", due))
         records.append({"booking": day, "value": day, **row})
     result = statement_import(data=dw_file(records), file_name="deposits.txt")
     return list(result.statement.entries.order_by("record_number"))
@@ -69,7 +56,7 @@ def _deposits(*rows: dict) -> list[BankEntry]:
 class TestReconcile:
     def test_allocates_a_confident_match_with_its_confidence_and_reasons(self, desk):
         debtor = _debtor(desk, transfer="ｶ)ﾔﾏﾀﾞｼﾖｳｼﾞ")
-        deal = _executed(desk, debtor, [1 * M, 2 * M])
+        deal = desk.executed([1 * M, 2 * M], "three_party", debtors=[debtor] * 2)
         (entry,) = _deposits({"amount": 2 * M, "payer": "ﾔﾏﾀﾞｼｮｳｼﾞ(ｶ"})
         summary = reconcile()
         assert (summary.examined, summary.matched, summary.allocations) == (1, 1, 1)
@@ -82,7 +69,7 @@ class TestReconcile:
         assert entry.status == EntryStatus.MATCHED
 
     def test_books_the_bank_fee_the_payer_deducted(self, desk):
-        deal = _executed(desk, _debtor(desk), [3 * M])
+        deal = desk.executed([3 * M], "three_party", debtors=[_debtor(desk)])
         (entry,) = _deposits({"amount": 3 * M - 660, "payer": "ｶ)ﾔﾏﾀﾞｼﾖｳｼﾞ"})
         reconcile()
         allocation = Allocation.objects.get(entry=entry)
@@ -93,7 +80,7 @@ class TestReconcile:
 
     def test_pays_several_invoices_of_one_payer_from_one_entry(self, desk):
         faces = [1_234_567, 2_345_678, 3_456_789, 4_567_890]
-        deal = _executed(desk, _debtor(desk), faces)
+        deal = desk.executed(faces, "three_party", debtors=[_debtor(desk)] * len(faces))
         (entry,) = _deposits({"amount": 1_234_567 + 3_456_789 - 440, "payer": "ﾔﾏﾀﾞｼﾖｳｼﾞ"})
         summary = reconcile()
         assert (summary.matched, summary.allocations) == (1, 2)
@@ -104,7 +91,7 @@ class TestReconcile:
         assert all("combination:2" in r.reasons for r in rows)
 
     def test_one_invoice_paid_by_two_entries_naming_it(self, desk):
-        deal = _executed(desk, _debtor(desk), [5 * M, 7 * M])
+        deal = desk.executed([5 * M, 7 * M], "three_party", debtors=[_debtor(desk)] * 2)
         number = _expected(deal)[1].receivable.invoice_number
         _deposits({"amount": 3 * M, "payer": "ｶ)ﾔﾏﾀﾞｼﾖｳｼﾞ", "edi": number},
                   {"amount": 4 * M, "payer": "ｶ)ﾔﾏﾀﾞｼﾖｳｼﾞ"})  # fmt: skip
@@ -116,7 +103,8 @@ class TestReconcile:
 
     def test_leaves_an_ambiguous_entry_in_the_queue_with_ranked_suggestions(self, desk):
         debtor = _debtor(desk)
-        first, second = _executed(desk, debtor, [2 * M]), _executed(desk, debtor, [2 * M])
+        first = desk.executed([2 * M], "three_party", debtors=[debtor])
+        second = desk.executed([2 * M], "three_party", debtors=[debtor])
         (entry,) = _deposits({"amount": 2 * M, "payer": "ｶ)ﾔﾏﾀﾞｼﾖｳｼﾞ"})
         summary = reconcile()
         assert (summary.matched, summary.queued, summary.suspense) == (0, 1, 0)
@@ -133,8 +121,8 @@ class TestReconcile:
 
     def test_the_invoice_number_in_the_description_wins_over_an_amount_only_candidate(self, desk):
         debtor = _debtor(desk)
-        _executed(desk, debtor, [2 * M])
-        named = _executed(desk, debtor, [2 * M])
+        desk.executed([2 * M], "three_party", debtors=[debtor])
+        named = desk.executed([2 * M], "three_party", debtors=[debtor])
         number = _expected(named)[0].receivable.invoice_number
         (entry,) = _deposits({"amount": 2 * M, "payer": "ｶ)ﾔﾏﾀﾞｼﾖｳｼﾞ",
                               "description": f"ｾｲｷﾕｳ {number}"})  # fmt: skip
@@ -144,7 +132,7 @@ class TestReconcile:
         assert "reference_description" in allocation.reasons
 
     def test_sends_money_from_an_unknown_payer_to_suspense(self, desk):
-        _executed(desk, _debtor(desk), [2 * M])
+        desk.executed([2 * M], "three_party", debtors=[_debtor(desk)])
         (entry,) = _deposits({"amount": 2 * M, "payer": "ｶ)ﾐｼﾗﾇｼﾖｳｶｲ"})
         summary = reconcile()
         assert (summary.suspense, summary.matched) == (1, 0)
@@ -152,7 +140,7 @@ class TestReconcile:
         assert entry.status == EntryStatus.SUSPENSE and entry not in queue()
 
     def test_queues_a_known_payer_whose_amount_fits_nothing(self, desk):
-        _executed(desk, _debtor(desk), [2 * M])
+        desk.executed([2 * M], "three_party", debtors=[_debtor(desk)])
         (entry,) = _deposits({"amount": 2 * M + 1234, "payer": "ｶ)ﾔﾏﾀﾞｼﾖｳｼﾞ"})
         summary = reconcile()
         assert (summary.queued, summary.suspense) == (1, 0)
@@ -160,9 +148,9 @@ class TestReconcile:
 
     def test_a_second_run_changes_nothing(self, desk):
         debtor = _debtor(desk)
-        _executed(desk, debtor, [2 * M])
-        _executed(desk, debtor, [3 * M])
-        _executed(desk, debtor, [3 * M])
+        desk.executed([2 * M], "three_party", debtors=[debtor])
+        desk.executed([3 * M], "three_party", debtors=[debtor])
+        desk.executed([3 * M], "three_party", debtors=[debtor])
         _deposits({"amount": 2 * M, "payer": "ｶ)ﾔﾏﾀﾞｼﾖｳｼﾞ"}, {"amount": 3 * M, "payer": "ﾔﾏﾀﾞ"},
                   {"amount": 3 * M, "payer": "ｶ)ﾔﾏﾀﾞｼﾖｳｼﾞ"})  # fmt: skip
         first = reconcile()
@@ -173,7 +161,7 @@ class TestReconcile:
         assert list(Allocation.objects.values_list("pk", flat=True)) == allocations
 
     def test_leaves_entries_a_person_matched_untouched(self, desk):
-        deal = _executed(desk, _debtor(desk), [2 * M])
+        deal = desk.executed([2 * M], "three_party", debtors=[_debtor(desk)])
         (entry,) = _deposits({"amount": 2 * M, "payer": "ｶ)ﾔﾏﾀﾞｼﾖｳｼﾞ"})
         allocate(entry=entry, expected=_expected(deal)[0], amount=2 * M, actor=desk.operations)
         summary = reconcile()
@@ -181,7 +169,7 @@ class TestReconcile:
         assert Allocation.objects.get().automatic is False
 
     def test_a_dry_run_decides_and_writes_nothing(self, desk):
-        _executed(desk, _debtor(desk), [2 * M])
+        desk.executed([2 * M], "three_party", debtors=[_debtor(desk)])
         (entry,) = _deposits({"amount": 2 * M, "payer": "ｶ)ﾔﾏﾀﾞｼﾖｳｼﾞ"},
                              {"amount": 5, "payer": "ｶ)ﾀﾞﾚﾃﾞﾓﾅｲ"})[:1]  # fmt: skip
         summary = reconcile(dry_run=True)
@@ -192,8 +180,8 @@ class TestReconcile:
     def test_a_large_run_loads_the_whole_book_and_decides_alike(self, desk, monkeypatch):
         monkeypatch.setattr("collection.reconcile.SMALL_RUN", 0)
         debtor = _debtor(desk, transfer="ｶ)ﾔﾏﾀﾞｼﾖｳｼﾞ")
-        deal = _executed(desk, debtor, [2 * M, 3 * M])
-        _executed(desk, _debtor(desk, "サトウシヨウテン"), [4 * M])
+        deal = desk.executed([2 * M, 3 * M], "three_party", debtors=[debtor] * 2)
+        desk.executed([4 * M], "three_party", debtors=[_debtor(desk, "サトウシヨウテン")])
         number = _expected(deal)[1].receivable.invoice_number
         paid, other, unknown = _deposits(
             {"amount": 2 * M - 440, "payer": "ﾔﾏﾀﾞｼｮｳｼﾞ(ｶ"},
@@ -207,7 +195,7 @@ class TestReconcile:
         assert summary.suspended == [unknown.pk]
 
     def test_only_the_entries_given_are_reconciled(self, desk):
-        _executed(desk, _debtor(desk), [2 * M, 3 * M])
+        desk.executed([2 * M, 3 * M], "three_party", debtors=[_debtor(desk)] * 2)
         first, second = _deposits({"amount": 2 * M, "payer": "ｶ)ﾔﾏﾀﾞｼﾖｳｼﾞ"},
                                   {"amount": 3 * M, "payer": "ｶ)ﾔﾏﾀﾞｼﾖｳｼﾞ"})  # fmt: skip
         assert reconcile([second]).matched == 1
@@ -217,10 +205,10 @@ class TestReconcile:
 class TestSuggestions:
     def test_take_the_same_number_of_queries_however_big_the_book(self, desk):
         small = _debtor(desk, "サトウシヨウテン")
-        _executed(desk, small, [1 * M])
+        desk.executed([1 * M], "three_party", debtors=[small])
         big = _debtor(desk, transfer="ｶ)ﾔﾏﾀﾞｼﾖｳｼﾞ")
         for faces in ([2 * M, 3 * M, 4 * M], [5 * M, 6 * M], [7 * M]):
-            _executed(desk, big, faces)
+            desk.executed(faces, "three_party", debtors=[big] * len(faces))
         one, many = _deposits({"amount": 1 * M, "payer": "ﾕ)ｻﾄｳｼﾖｳﾃﾝ"},
                               {"amount": 9 * M, "payer": "ｶ)ﾔﾏﾀﾞｼﾖｳｼﾞ", "edi": "INV-00001"})  # fmt: skip
         counts = []
@@ -234,7 +222,7 @@ class TestSuggestions:
         assert len(captured) == counts[0] and set(found) == {one.pk, many.pk}
 
     def test_are_ranked_with_reasons_a_person_can_read(self, desk):
-        _executed(desk, _debtor(desk), [2 * M, 3 * M])
+        desk.executed([2 * M, 3 * M], "three_party", debtors=[_debtor(desk)] * 2)
         (entry,) = _deposits({"amount": 2_999_340, "payer": "ｶ)ﾔﾏﾀﾞｼﾖｳｼﾞ"})
         best = suggestions_for(entry)[0]
         assert best.rank == 1 and best.fee == 660
@@ -242,7 +230,7 @@ class TestSuggestions:
             assert "Short by a bank fee of 660 yen" in best.labels
 
     def test_count_what_a_person_already_applied(self, desk):
-        deal = _executed(desk, _debtor(desk), [2 * M, 3 * M])
+        deal = desk.executed([2 * M, 3 * M], "three_party", debtors=[_debtor(desk)] * 2)
         (entry,) = _deposits({"amount": 5 * M, "payer": "ｶ)ﾔﾏﾀﾞｼﾖｳｼﾞ"})
         first = _expected(deal)[0]
         allocate(entry=entry, expected=first, amount=2 * M, actor=desk.operations)

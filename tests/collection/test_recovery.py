@@ -10,14 +10,12 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from collection.models import (
-    BankEntry,
     CollectionStatus,
     ExpectedCollection,
     RepurchaseStatus,
     ReserveSettlement,
 )
-from collection.overdue import overdue_cutoff
-from collection.services import allocate, statement_import
+from collection.services import allocate
 from collection.services.recovery import (
     dunning_record,
     repurchase_open,
@@ -31,32 +29,19 @@ from core.models import Alert, AuditEvent
 from credit.models import Exposure
 from deals.choices import Stage
 
-from .test_zengin import dw_file
+from .statements import deposit, make_late
 
 pytestmark = pytest.mark.django_db
 M = 1_000_000
 
 
-def _late(rows, days, today):
-    ExpectedCollection.objects.filter(pk__in=[r.pk for r in rows]).update(
-        due_date=overdue_cutoff(today, days + 1)
-    )
-
-
 def _pay(desk, row, amount):
-    result = statement_import(data=dw_file([{"amount": amount}]), file_name=f"{amount}.txt")
-    entry = result.statement.entries.get()
-    BankEntry.objects.filter(pk=entry.pk).update(value_date=timezone.localdate())
+    entry = deposit(amount, value_date=timezone.localdate())
     return allocate(entry=entry, expected=row, amount=amount, actor=desk.operations)
 
 
 def _fresh(row):
     return ExpectedCollection.objects.get(pk=row.pk)
-
-
-@pytest.fixture
-def today():
-    return timezone.localdate()
 
 
 class TestDunning:
@@ -113,7 +98,7 @@ class TestRepurchaseOpen:
         deal = desk.executed([1 * M])
         row = ExpectedCollection.objects.get(deal=deal)
         _pay(desk, row, 250_000)
-        _late([row], 31, today)
+        make_late([row], 31, today)
         request, created = repurchase_open(expected=row, today=today, actor=desk.operations)
         again, created_again = repurchase_open(expected=row, today=today, actor=desk.operations)
         assert (created, created_again) == (True, False) and again == request
@@ -136,7 +121,7 @@ class TestRepurchaseSettle:
     ):
         deal = desk.executed([1 * M])
         row = ExpectedCollection.objects.get(deal=deal)
-        _late([row], 31, today)
+        make_late([row], 31, today)
         request, _created = repurchase_open(expected=row, today=today)
         repurchase_settle(request=request, actor=desk.operations, settled_on=today)
         request.refresh_from_db()
@@ -152,7 +137,7 @@ class TestRepurchaseSettle:
         deal = desk.executed([4 * M, 6 * M])
         small = ExpectedCollection.objects.filter(deal=deal).order_by("expected_amount").first()
         before = Exposure.objects.get(pk=deal.client_id).client_consumed
-        _late([small], 31, today)
+        make_late([small], 31, today)
         request, _created = repurchase_open(expected=small, today=today)
         repurchase_settle(request=request, actor=desk.operations, settled_on=today)
         deal.refresh_from_db()
@@ -162,7 +147,7 @@ class TestRepurchaseSettle:
     def test_the_client_pays_what_is_outstanding_when_it_settles(self, desk, today):
         deal = desk.executed([1 * M, 2 * M])
         row = ExpectedCollection.objects.filter(deal=deal).order_by("expected_amount").first()
-        _late([row], 31, today)
+        make_late([row], 31, today)
         request, _created = repurchase_open(expected=row, today=today)
         _pay(desk, row, 300_000)
         repurchase_settle(request=request, actor=desk.operations, settled_on=today)
@@ -171,7 +156,7 @@ class TestRepurchaseSettle:
 
     def test_refuses_to_settle_twice_or_in_the_future(self, desk, today):
         row = ExpectedCollection.objects.get(deal=desk.executed([1 * M]))
-        _late([row], 31, today)
+        make_late([row], 31, today)
         request, _created = repurchase_open(expected=row, today=today)
         with pytest.raises(ValidationError):
             repurchase_settle(request=request, actor=desk.operations,
@@ -182,7 +167,7 @@ class TestRepurchaseSettle:
 
     def test_a_waived_request_cannot_be_settled(self, desk, today):
         row = ExpectedCollection.objects.get(deal=desk.executed([1 * M]))
-        _late([row], 31, today)
+        make_late([row], 31, today)
         request, _created = repurchase_open(expected=row, today=today)
         with pytest.raises(ValidationError):
             repurchase_waive(request=request, actor=desk.operations, reason=" ")

@@ -8,9 +8,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
-from collection.models import BankEntry, CollectionStatus, ExpectedCollection, RepurchaseStatus
+from collection.models import CollectionStatus, ExpectedCollection, RepurchaseStatus
 from collection.nightly import check_collection_overdue
 from collection.overdue import overdue_cutoff
 from collection.selectors import (
@@ -24,32 +23,21 @@ from collection.selectors import (
     repurchases,
     reserve_settlements,
 )
-from collection.services import allocate, statement_import
+from collection.services import allocate
 from collection.services.recovery import repurchase_open, repurchase_settle
 from core.calendar import add_business_days
 
-from .test_zengin import dw_file
+from .statements import deposit, due_on, make_late
 
 pytestmark = pytest.mark.django_db
 M = 1_000_000
 
 
-def _due(row, due_date):
-    ExpectedCollection.objects.filter(pk=row.pk).update(due_date=due_date)
-
-
 def _pay(desk, row, amount, *, value_date, paid_on=None):
-    result = statement_import(data=dw_file([{"amount": amount}]), file_name=f"{amount}.txt")
-    entry = result.statement.entries.get()
-    BankEntry.objects.filter(pk=entry.pk).update(value_date=value_date)
+    entry = deposit(amount, value_date=value_date)
     allocate(entry=entry, expected=row, amount=amount, actor=desk.operations)
     if paid_on is not None:
         ExpectedCollection.objects.filter(pk=row.pk).update(paid_on=paid_on)
-
-
-@pytest.fixture
-def today():
-    return timezone.localdate()
 
 
 @pytest.fixture
@@ -59,7 +47,7 @@ def ageing(desk, today):
     deal = desk.executed([1 * M, 2 * M, 3 * M, 4 * M, 5 * M])
     rows = list(ExpectedCollection.objects.filter(deal=deal).order_by("expected_amount"))
     for row, days in zip(rows[1:], (2, 4, 31, 61), strict=True):
-        _due(row, overdue_cutoff(today, days + 1))
+        make_late([row], days, today)
     _pay(desk, rows[3], 2 * M, value_date=today)
     return deal, rows
 
@@ -139,7 +127,7 @@ class TestDashboard:
             future: today + timedelta(days=10),
         }
         for row, day in due.items():
-            _due(row, day)
+            due_on([row], day)
         _pay(desk, on_time, 1 * M, value_date=due[on_time], paid_on=due[on_time])
         paid_late = add_business_days(due[late], 2)
         _pay(desk, late, 2 * M, value_date=paid_late, paid_on=paid_late)

@@ -19,7 +19,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from types import SimpleNamespace
 
 import factory
@@ -164,7 +164,3 @@ def dashboard_world(db, make_user) -> SimpleNamespace:
         open_quoted=open_quoted, approval=approval, leads=leads,
         collections=[c1, c2, c3, c4, c5, c6], april_collection=c0,
     )  # fmt: skip
-
-
-def later(d: date, days: int) -> date:
-    return d + timedelta(days=days)

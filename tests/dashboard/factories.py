@@ -3,20 +3,15 @@ be after the real services ran, with chosen dates (the dashboard only reads them
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 import factory
-from django.utils import timezone
 
 from collection.models import ExpectedCollection, RepurchaseRequest
 from deals.milestones import refresh_milestones
 from deals.models import StageChange
 from tests.factories import CustomerFactory, ReceivableFactory
-
-
-def at(d: date, hour: int = 10) -> datetime:
-    """Return ``d`` at ``hour`` o'clock, Tokyo time."""
-    return timezone.make_aware(datetime.combine(d, time(hour)))
+from tests.factories import at as at  # re-exported: the dashboard tests import it from here
 
 
 class StageChangeFactory(factory.django.DjangoModelFactory):

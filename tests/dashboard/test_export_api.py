@@ -47,9 +47,7 @@ class TestApi:
         assert body["definitions"]["win_rate"]["definition"]
 
     def test_applies_the_filters(self, dashboard_world, manager_client, monkeypatch):
-        from django.utils import timezone
-
-        monkeypatch.setattr(timezone, "localdate", lambda *a: dashboard_world.today)
+        monkeypatch.setattr("dashboard.views.as_of", lambda: dashboard_world.today)
         body = manager_client.get(API, {"anchor": "2026-05", "channel": "referral"}).json()
         figures = {f["code"]: f for f in body["kgi"]}
         assert figures["executed_amount"]["value"] == 3_000_000

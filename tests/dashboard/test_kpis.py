@@ -12,12 +12,11 @@ from django.db.models import F, Sum, Value
 from django.db.models.functions import Coalesce
 
 from collection.selectors import average_days_late, delay_rate, repurchase_rate
-from core.calendar import business_days_between
+from core.calendar import bank_holidays, business_days_between
 from core.calendar_sql import business_days_between_sql
 from dashboard.assumptions import default_assumptions
 from dashboard.filters import DashboardFilters, Period
 from dashboard.kpis import collections as coll
-from dashboard.kpis.sql import HolidayWindow
 from dashboard.selectors import dashboard_data, drill_deals, drill_receivables
 from deals.models import Deal
 
@@ -74,9 +73,9 @@ class TestHeadlineFigures:
                                                                          kind):  # fmt: skip
         today = dashboard_world.today
         filters = replace(dashboard_world.filters, period=getattr(Period, kind)(today))
-        holidays = HolidayWindow(date(2025, 1, 1), date(2027, 4, 1)).days
-        window = coll.trend_window(filters, 12)
-        monthly = coll.lateness_by_month(filters, *window, today=today, holidays=holidays)
+        holidays = bank_holidays(date(2025, 1, 1), date(2027, 4, 1))
+        window = coll.lateness_months(filters, coll.trend_months(filters.period, 12))
+        monthly = coll.lateness_by_month(filters, window, today=today, holidays=holidays)
         assert monthly  # the book has collections due in the window
         summed = coll.delay_totals(filters, today=today, holidays=holidays, monthly=monthly,
                                    covered=window)  # fmt: skip
@@ -294,7 +293,7 @@ class TestBusinessDaysInSql:
 def _sql_days(start: date, end: date) -> int:
     from tests.factories import DealFactory
 
-    holidays = HolidayWindow(date(2024, 11, 1), date(2026, 12, 31)).days
+    holidays = bank_holidays(date(2024, 11, 1), date(2026, 12, 31))
     DealFactory(executed_on=end)
     row = (
         Deal.objects.annotate(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -15,21 +14,11 @@ from core.models import AuditEvent
 from credit.models import Exposure
 from deals.choices import ApprovalStatus, Stage
 from deals.models import Deal, Receivable
-from deals.services import (
-    deal_check_credit,
-    deal_create,
-    deal_price,
-    deal_transition,
-    deal_update,
-    receivable_add,
-)
 from tests.factories import (
     BankAccountFactory,
     CustomerFactory,
     DealFactory,
     ReceivableFactory,
-    cleared,
-    creditworthy,
 )
 
 pytestmark = pytest.mark.django_db
@@ -56,35 +45,10 @@ def _login(user) -> Client:
     return client
 
 
-def _parties():
-    client = creditworthy(cleared(CustomerFactory()), grade="B")
-    debtor = creditworthy(cleared(CustomerFactory(is_client=False, is_debtor=True)),
-                          grade="A", kind="debtor")  # fmt: skip
-    return client, debtor
-
-
-def _deal_in_approval(make_user, *, owner=None, face: int = 1_000_000) -> Deal:
-    """Bring a deal to 稟議 through the services (at ¥1M face its approval needs level 1)."""
-    sales, underwriter = make_user("sales"), make_user("underwriter")
-    client, debtor = _parties()
-    deal = deal_create(actor=sales, owner=owner, client=client, name="請求書買取", channel="web",
-                       scheme="two_party", next_action="書類回収", next_action_owner=sales,
-                       next_action_due=TODAY + timedelta(days=3))  # fmt: skip
-    deal_transition(deal=deal, actor=sales, to=Stage.DOCUMENTS)
-    receivable_add(deal=deal, actor=sales, debtor=debtor, invoice_number="A-1",
-                   issue_date=TODAY - timedelta(days=5), due_date=TODAY + timedelta(days=55),
-                   face_amount=face, evidence_received=True,
-                   verification_method="debtor_call")  # fmt: skip
-    deal_transition(deal=deal, actor=sales, to=Stage.SCREENING)
-    deal_transition(deal=deal, actor=sales, to=Stage.UNDERWRITING)
-    deal_price(deal=deal, actor=underwriter, fee_rate=Decimal("0.1000"))
-    deal_check_credit(deal=deal, actor=underwriter)
-    deal_transition(deal=deal, actor=underwriter, to=Stage.QUOTED)
-    deal_update(deal=deal, actor=sales, term_sheet_date=TODAY,
-                expected_payment_date=TODAY + timedelta(days=7),
-                expected_collection_date=TODAY + timedelta(days=55),
-                memo_background="継続取引", memo_judgement="売掛先A格", memo_next="契約準備")  # fmt: skip
-    return deal_transition(deal=deal, actor=sales, to=Stage.APPROVAL)
+def _deal_in_approval(desk, *, face: int = 1_000_000, **options) -> Deal:
+    """Bring a deal to 稟議 through the services, priced at the policy's advance rate (at ¥1M
+    face its approval needs level 1)."""
+    return desk.deal_at(Stage.APPROVAL, faces=[face], rate=None, **options)
 
 
 class TestPermissions:
@@ -152,8 +116,8 @@ class TestPermissions:
         assert removed.status_code == (204 if role in OPENERS else 403)
 
     @pytest.mark.parametrize("role", ROLE_CODES)
-    def test_only_approvers_decide(self, role_client, make_user, role):
-        approval = _deal_in_approval(make_user).approvals.get()
+    def test_only_approvers_decide(self, role_client, desk, role):
+        approval = _deal_in_approval(desk).approvals.get()
         client = role_client(role, approval_level=3)
         response = _post(client, f"/api/approvals/{approval.pk}/decide/",
                          {"decision": "approve", "comment": "承認"})  # fmt: skip
@@ -284,14 +248,14 @@ class TestDeals:
         response = _post(client, f"/api/deals/{deal.number}/cancel/", {"comment": "重複登録"})
         assert response.status_code == 200 and response.json()["stage"] == Stage.CANCELLED
 
-    def test_approval_is_left_only_through_a_decision(self, role_client, make_user):
-        deal = _deal_in_approval(make_user)
+    def test_approval_is_left_only_through_a_decision(self, role_client, desk):
+        deal = _deal_in_approval(desk)
         client = role_client("sales")
         assert "to-contracted" not in str(client.get(f"/api/deals/{deal.number}/").json())
         assert _post(client, f"/api/deals/{deal.number}/to-contracted/").status_code == 404
 
-    def test_overriding_the_advance_rate_is_refused_to_sales(self, role_client):
-        client_party, debtor = _parties()
+    def test_overriding_the_advance_rate_is_refused_to_sales(self, role_client, desk):
+        client_party, debtor = desk.client(), desk.debtor()
         deal = DealFactory(client=client_party)
         ReceivableFactory(deal=deal, debtor=debtor)
         response = _post(role_client("sales"), f"/api/deals/{deal.number}/price/",
@@ -360,8 +324,8 @@ class TestReceivables:
         assert AuditEvent.objects.filter(action="deal.receivable_removed",
                                          subject_id=str(deal.pk)).exists()  # fmt: skip
 
-    def test_receivables_are_frozen_once_the_deal_is_in_approval(self, role_client, make_user):
-        receivable = _deal_in_approval(make_user).receivables.get()
+    def test_receivables_are_frozen_once_the_deal_is_in_approval(self, role_client, desk):
+        receivable = _deal_in_approval(desk).receivables.get()
         response = role_client("sales").delete(f"/api/receivables/{receivable.pk}/")
         assert response.status_code == 409
         assert Receivable.objects.filter(pk=receivable.pk).exists()
@@ -369,9 +333,9 @@ class TestReceivables:
 
 class TestApprovals:
     def test_the_inbox_lists_what_the_approver_may_decide_and_all_lists_everything(
-        self, role_client, make_user
+        self, role_client, desk
     ):
-        approval = _deal_in_approval(make_user).approvals.get()
+        approval = _deal_in_approval(desk).approvals.get()
         assert approval.required_level == 1
         senior = role_client("approver", approval_level=1)
         inbox = senior.get("/api/approvals/").json()
@@ -382,24 +346,24 @@ class TestApprovals:
         assert sales.get("/api/approvals/", {"all": "1"}).json()["count"] == 1
         assert sales.get(f"/api/approvals/{approval.pk}/").json()["status"] == "pending"
 
-    def test_the_owner_of_a_deal_cannot_decide_on_it(self, role_client, make_user):
+    def test_the_owner_of_a_deal_cannot_decide_on_it(self, role_client, make_user, desk):
         approver = make_user("approver", approval_level=3)
-        approval = _deal_in_approval(make_user, owner=approver).approvals.get()
+        approval = _deal_in_approval(desk, owner=approver).approvals.get()
         response = _post(_login(approver), f"/api/approvals/{approval.pk}/decide/",
                          {"decision": "approve"})  # fmt: skip
         assert response.status_code == 403 and response.json()["detail"]
         approval.refresh_from_db()
         assert approval.status == ApprovalStatus.PENDING
 
-    def test_an_approver_below_the_required_level_is_refused(self, role_client, make_user):
-        approval = _deal_in_approval(make_user, face=2_000_000).approvals.get()
+    def test_an_approver_below_the_required_level_is_refused(self, role_client, desk):
+        approval = _deal_in_approval(desk, face=2_000_000).approvals.get()
         assert approval.required_level == 2  # ¥1.4M advance: the head of credit's band
         response = _post(role_client("approver", approval_level=1),
                          f"/api/approvals/{approval.pk}/decide/", {"decision": "approve"})  # fmt: skip
         assert response.status_code == 403
 
-    def test_sending_back_returns_the_deal_to_the_chosen_stage(self, role_client, make_user):
-        deal = _deal_in_approval(make_user)
+    def test_sending_back_returns_the_deal_to_the_chosen_stage(self, role_client, desk):
+        deal = _deal_in_approval(desk)
         approval = deal.approvals.get()
         client = role_client("approver", approval_level=1)
         url = f"/api/approvals/{approval.pk}/decide/"
@@ -410,8 +374,8 @@ class TestApprovals:
         data = response.json()
         assert data["status"] == ApprovalStatus.SENT_BACK and data["deal_stage"] == "underwriting"
 
-    def test_a_decided_request_cannot_be_decided_again(self, role_client, make_user):
-        approval = _deal_in_approval(make_user).approvals.get()
+    def test_a_decided_request_cannot_be_decided_again(self, role_client, desk):
+        approval = _deal_in_approval(desk).approvals.get()
         client = role_client("approver", approval_level=1)
         url = f"/api/approvals/{approval.pk}/decide/"
         assert _post(client, url, {"decision": "approve"}).status_code == 200
@@ -419,13 +383,13 @@ class TestApprovals:
 
 
 class TestJourney:
-    def test_a_deal_travels_from_lead_to_closed_through_the_api(self, make_user):
+    def test_a_deal_travels_from_lead_to_closed_through_the_api(self, make_user, desk):
         sales, underwriter = make_user("sales"), make_user("underwriter")
         operations = make_user("operations")
         approver = make_user("approver", approval_level=3)
         as_sales, as_underwriter = _login(sales), _login(underwriter)
         as_operations, as_approver = _login(operations), _login(approver)
-        party, debtor = _parties()
+        party, debtor = desk.client(), desk.debtor()
 
         opened = _post(as_sales, "/api/deals/",
                        {"client": party.pk, "name": "3月分請求書の買取", "channel": "web",

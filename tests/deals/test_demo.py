@@ -22,7 +22,7 @@ from deals.demo import seed_deals
 from deals.milestones import business_days_in_stage, refresh_milestones
 from deals.models import ApprovalRequest, Deal, DealSequence, Receivable, StageChange
 from deals.services import may_decide
-from deals.services.records import _invoice_key
+from deals.services.records import invoice_key
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +78,7 @@ def test_the_large_path_writes_a_consistent_book_in_bulk():
             assert deal.advance_amount == deal.reserve == 0
     keys = Receivable.objects.values_list("debtor_id", "invoice_key", "invoice_number")
     assert len({(debtor, key) for debtor, key, _ in keys}) == len(keys)
-    assert all(key == _invoice_key(number) for _, key, number in keys)
+    assert all(key == invoice_key(number) for _, key, number in keys)
 
     last_move = {}
     for change in StageChange.objects.order_by("at", "pk"):

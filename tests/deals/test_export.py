@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 from openpyxl import load_workbook
 
 from core.calendar import business_days_between
+from core.downloads import XLSX_CONTENT_TYPE
 from core.models import AuditEvent
 from deals import exporting
 from deals.choices import Stage
@@ -21,7 +22,6 @@ from deals.exporting import (
     RATE_FORMAT,
     RECEIVABLE_SHEET_NAME,
     SHEET_NAME,
-    XLSX_CONTENT_TYPE,
     YEN_FORMAT,
     deal_register,
 )

@@ -4,16 +4,16 @@ and days in stage from them)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import pytest
-from django.utils import timezone
 
 from core.calendar import business_days_between
 from deals.choices import PIPELINE, Stage
 from deals.milestones import business_days_in_stage, milestones_of, refresh_milestones
 from deals.models import Deal, StageChange
 from deals.services import deal_transition, move_many
+from tests.factories import at
 
 from .desk import reloaded
 
@@ -28,10 +28,6 @@ def milestones(deal: Deal) -> tuple:
 def recomputed(deal: Deal) -> tuple:
     refresh_milestones([deal.pk])
     return milestones(deal)
-
-
-def tokyo(d: date, hour: int) -> datetime:
-    return timezone.make_aware(datetime.combine(d, time(hour)))
 
 
 class TestKeptByTheServices:
@@ -86,15 +82,15 @@ class TestBusinessDaysInStage:
         # Entered Tuesday 2026-04-28 at 23:30 Tokyo, left Thursday 2026-05-07: of the days
         # after it, Golden Week (4/29, 5/4-5/6) and the weekend are closed; 4/30, 5/1 and
         # 5/7 count.
-        entered = tokyo(date(2026, 4, 28), 23) + timedelta(minutes=30)
-        left = tokyo(date(2026, 5, 7), 9)
+        entered = at(date(2026, 4, 28), 23) + timedelta(minutes=30)
+        left = at(date(2026, 5, 7), 9)
         seconds = int((left - entered).total_seconds())
         days = business_days_in_stage(left, seconds)
         assert days == business_days_between(date(2026, 4, 28), date(2026, 5, 7)) == 3
 
     def test_the_same_day_is_zero(self):
-        at = tokyo(date(2026, 6, 3), 15)
-        assert business_days_in_stage(at, 3600) == 0
+        left = at(date(2026, 6, 3), 15)
+        assert business_days_in_stage(left, 3600) == 0
 
     def test_saved_with_every_logged_move(self, desk):
         deal = desk.deal_at(Stage.SCREENING)
@@ -105,7 +101,7 @@ class TestBusinessDaysInStage:
 
 
 def test_milestones_of_a_bulk_path_equal_the_recomputed_ones():
-    monday = tokyo(date(2026, 3, 2), 10)
+    monday = at(date(2026, 3, 2), 10)
     path = [("documents", monday), ("screening", monday + timedelta(days=1)),
             ("underwriting", monday + timedelta(days=2)), ("quoted", monday + timedelta(days=3)),
             ("approval", monday + timedelta(days=4)), ("quoted", monday + timedelta(days=7)),

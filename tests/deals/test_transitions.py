@@ -1,8 +1,8 @@
 """Moving deals through the pipeline: which moves exist, lost and cancelled, the exposure each
 move posts, and the history every move leaves.
 
-``Desk`` builds parties and deals through the real services (the other deal test modules
-import it): a deal from ``Desk.deal`` has every stage's paperwork filled in, is priced and
+The ``desk`` fixture (``tests.deals.desk.Desk``) builds parties and deals through the real
+services: a deal from ``Desk.deal`` has every stage's paperwork filled in, is priced and
 credit-checked, so ``Desk.move`` can take it to any stage and a test then removes exactly the
 one thing it is about.
 """
@@ -30,14 +30,9 @@ from deals.services import (
     move_many,
 )
 from deals.signals import deal_moved
-from tests.deals.desk import Desk, M, balances, reloaded
+from tests.deals.desk import M, balances, reloaded
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def desk(make_user) -> Desk:
-    return Desk(make_user)
 
 
 # ------------------------------------------------------------------------------ which moves

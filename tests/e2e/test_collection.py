@@ -7,31 +7,16 @@ import pytest
 from playwright.sync_api import expect
 
 from collection.models import CollectionStatus, ExpectedCollection
-from deals.choices import Stage
-from deals.models import Deal
-from tests.collection.test_zengin import dw_file
-from tests.deals.desk import Desk
-from tests.factories import TransferNameFactory, UserFactory
+from tests.collection.statements import dw_file
+from tests.factories import TransferNameFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def _executed_deal() -> Deal:
-    counter = iter(range(1, 100))
-
-    def make_user(*roles, **fields):
-        return UserFactory(roles=list(roles), username=f"desk{next(counter)}", **fields)
-
-    desk = Desk(make_user)
-    deal = desk.move(desk.deal(faces=[1_000_000]), Stage.APPROVAL)
-    desk.decide(deal, "approve", comment="可")
-    return desk.move(Deal.objects.get(pk=deal.pk), Stage.EXECUTED)
-
-
 def test_collections_staff_import_a_statement_and_accept_the_suggestion(
-    page, log_in, navigate, artifacts_dir, tmp_path
+    page, log_in, navigate, artifacts_dir, tmp_path, desk
 ):
-    deal = _executed_deal()
+    deal = desk.executed([1_000_000])
     TransferNameFactory(customer=deal.client, name="ｶ)ｱｵﾊﾞｼﾖｳｼﾞ")
     statement = tmp_path / "20260601.txt"
     statement.write_bytes(dw_file([{"amount": 999_120, "payer": "ｶ)ｱｵﾊﾞｼﾖｳｼﾞ"}]))

@@ -18,6 +18,7 @@ from .customers import (
     corporate_number,
 )
 from .deals import DealFactory, ReceivableFactory, cleared, creditworthy
+from .times import at
 
 __all__ = [
     "AlertFactory",
@@ -35,6 +36,7 @@ __all__ = [
     "UserFactory",
     "WatchlistEntryFactory",
     "WatchlistFactory",
+    "at",
     "cleared",
     "corporate_number",
     "creditworthy",
